@@ -1,0 +1,291 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+)
+
+// ErrQuit is returned by Execute after `q`.
+var ErrQuit = errors.New("quit")
+
+// segment is one command of a `;`-chained line.
+type segment struct {
+	text string
+	off  int
+}
+
+// splitCommands splits a line at `;` the way the engine does: not inside
+// quotes, and not after a command that takes the rest of the line
+// (`*` comments and `$<` scripts).
+func splitCommands(line string) []segment {
+	var out []segment
+	start := 0
+	inQuote := false
+	for i := 0; i < len(line); i++ {
+		if i == start || strings.TrimSpace(line[start:i]) == "" {
+			rest := strings.TrimLeft(line[i:], " \t")
+			if strings.HasPrefix(rest, "*") || strings.HasPrefix(rest, "$<") || strings.HasPrefix(rest, "$><") {
+				break
+			}
+		}
+		switch line[i] {
+		case '"':
+			inQuote = !inQuote
+		case ';':
+			if !inQuote {
+				out = append(out, segment{line[start:i], start})
+				start = i + 1
+			}
+		}
+	}
+	return append(out, segment{line[start:], start})
+}
+
+// Execute runs one input line. A panic in a handler is caught and reported;
+// the session goes on. It returns ErrQuit after `q`.
+func (c *Ctx) Execute(line string) (err error) {
+	for _, seg := range splitCommands(line) {
+		if e := c.runSegment(line, seg); e != nil {
+			if e == ErrQuit {
+				return ErrQuit
+			}
+			c.report(line, seg, e)
+		}
+	}
+	return nil
+}
+
+func (c *Ctx) runSegment(line string, seg segment) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ntdbg: internal error in '%s': %v\n%s", strings.TrimSpace(seg.text), r, firstFrames(debug.Stack()))
+		}
+	}()
+	text := seg.text
+	lead := len(text) - len(strings.TrimLeft(text, " \t"))
+	text = strings.TrimRight(text[lead:], " \t\r\n")
+	if text == "" {
+		return nil
+	}
+	return c.dispatch(line, text, seg.off+lead)
+}
+
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	if len(lines) > 12 {
+		lines = lines[:12]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (c *Ctx) report(line string, seg segment, err error) {
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		if se.Text == "" {
+			se.Text = strings.TrimSpace(seg.text)
+		}
+		col := len(c.Host.Prompt()) + se.Pos - 1
+		if col < 0 {
+			col = 0
+		}
+		c.Printf("%s^ %s error in '%s'\n", strings.Repeat(" ", col), se.Kind, se.Text)
+		return
+	}
+	c.Println(err.Error())
+}
+
+// dispatch runs one command whose text starts at off in line.
+func (c *Ctx) dispatch(line, text string, off int) error {
+	switch {
+	case strings.HasPrefix(text, "$$") && !strings.HasPrefix(text, "$$<") && !strings.HasPrefix(text, "$$><"):
+		return nil // comment
+	case strings.HasPrefix(text, "*"):
+		return nil // comment to end of line
+	case strings.HasPrefix(text, "~"):
+		return c.threadCommand(line, text, off)
+	case strings.HasPrefix(text, "$<") || strings.HasPrefix(text, "$><") || strings.HasPrefix(text, "$$<") || strings.HasPrefix(text, "$$><"):
+		return c.runScriptCommand(text)
+	}
+	name, typed := c.commandName(text)
+	if name == nil {
+		if strings.HasPrefix(text, "!") {
+			ext := strings.Fields(text)[0][1:]
+			if i := strings.LastIndexByte(ext, '.'); i >= 0 {
+				ext = ext[i+1:]
+			}
+			return fmt.Errorf("No export %s found", ext)
+		}
+		return &SyntaxError{Kind: "Syntax", Pos: off + wordEnd(text)}
+	}
+	inv := &Invocation{Name: name.Name, Typed: typed, Args: text[len(typed):], ArgsOff: off + len(typed), Line: line, Text: text}
+	return name.Run(c, inv)
+}
+
+// wordEnd is the length of the first word of text (for caret placement).
+func wordEnd(text string) int {
+	if i := strings.IndexAny(text, " \t"); i >= 0 {
+		return i
+	}
+	return len(text)
+}
+
+// commandName finds the registry entry for the start of text. Meta commands
+// (`.x`) and extensions (`!x`) match a whole word; plain commands match the
+// longest registered name, and glued options may follow names marked Glued.
+func (c *Ctx) commandName(text string) (*Command, string) {
+	switch text[0] {
+	case '.', '!':
+		end := 1
+		for end < len(text) && (isAlnum(text[end]) || text[end] == '_' || (text[0] == '!' && text[end] == '.')) {
+			end++
+		}
+		if cmd := Lookup(text[:end]); cmd != nil {
+			return cmd, text[:end]
+		}
+		return nil, ""
+	case '?', '|':
+		n := 1
+		if len(text) > 1 && text[1] == text[0] {
+			n = 2
+		}
+		if cmd := Lookup(text[:n]); cmd != nil {
+			return cmd, text[:n]
+		}
+		return nil, ""
+	}
+	end := 0
+	for end < len(text) && isAlpha(text[end]) {
+		end++
+	}
+	word := text[:end]
+	if cmd := Lookup(word); cmd != nil {
+		return cmd, word
+	}
+	for n := len(word) - 1; n > 0; n-- {
+		if cmd := Lookup(word[:n]); cmd != nil && cmd.Glued {
+			return cmd, word
+		}
+	}
+	return nil, ""
+}
+
+func isAlpha(b byte) bool { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') }
+func isAlnum(b byte) bool { return isAlpha(b) || (b >= '0' && b <= '9') }
+
+// options returns the glued options after the registry name (`cn` of `kcn`).
+func (inv *Invocation) options() string {
+	return inv.Typed[len(inv.Name):]
+}
+
+// threadCommand handles `~`, `~Ns`, `~*cmd`, `~~[tid]s` and friends.
+func (c *Ctx) threadCommand(line, text string, off int) error {
+	tp, err := threadParser.ParseString("", text, participle.AllowTrailing(true))
+	if err != nil {
+		return &SyntaxError{Kind: "Syntax", Pos: off + len(text)}
+	}
+	rest := text[tp.EndPos.Offset:]
+	restOff := off + tp.EndPos.Offset
+	threads := c.S.Target.Threads()
+	var sel []int
+	switch {
+	case tp.All:
+		for i := range threads {
+			sel = append(sel, i)
+		}
+	case tp.Cur:
+		sel = []int{c.S.CurThread}
+	case tp.Event:
+		if c.S.EventThread < 0 {
+			return &SyntaxError{Kind: "Illegal thread", Pos: restOff, Text: text}
+		}
+		sel = []int{c.S.EventThread}
+	case tp.ByTID != nil:
+		inner := (*tp.ByTID)[1 : len(*tp.ByTID)-1]
+		v, err := c.Eval(inner)
+		if err != nil {
+			return err
+		}
+		found := -1
+		for _, th := range threads {
+			if uint64(th.ID) == v {
+				found = th.Index
+			}
+		}
+		if found < 0 {
+			return &SyntaxError{Kind: "Illegal thread", Pos: restOff, Text: text}
+		}
+		sel = []int{found}
+	case tp.ByExpr != nil:
+		inner := (*tp.ByExpr)[1 : len(*tp.ByExpr)-1]
+		v, err := c.Eval(inner)
+		if err != nil {
+			return err
+		}
+		if v >= uint64(len(threads)) {
+			return &SyntaxError{Kind: "Illegal thread", Pos: restOff, Text: text}
+		}
+		sel = []int{int(v)}
+	case tp.Index != nil:
+		var n int
+		fmt.Sscanf(*tp.Index, "%d", &n)
+		if n < 0 || n >= len(threads) || len(*tp.Index) > 9 {
+			return &SyntaxError{Kind: "Illegal thread", Pos: restOff, Text: text}
+		}
+		sel = []int{n}
+	default:
+		// bare `~`: list, or `~s` / `~ s` for the current thread.
+		if r := strings.TrimSpace(rest); r == "" {
+			for i := range threads {
+				c.threadLine(i)
+			}
+			return nil
+		} else if r == "s" {
+			return c.showLocation()
+		}
+		sel = []int{c.S.CurThread}
+	}
+	cmd := strings.TrimLeft(rest, " \t")
+	cmdOff := restOff + len(rest) - len(cmd)
+	switch {
+	case cmd == "":
+		for _, i := range sel {
+			c.threadLine(i)
+		}
+		return nil
+	case cmd == "s":
+		if tp.All {
+			return &SyntaxError{Kind: "Illegal thread", Pos: cmdOff + 1, Text: text}
+		}
+		if err := c.S.SetThread(sel[0]); err != nil {
+			return err
+		}
+		return c.showLocation()
+	case strings.HasPrefix(cmd, "e ") && tp.All:
+		cmd = strings.TrimSpace(cmd[2:])
+	}
+	saved, savedCtx := c.S.CurThread, c.S.ContextOverridden()
+	_ = savedCtx
+	defer func() {
+		if c.S.CurThread != saved {
+			c.S.SetThread(saved)
+		}
+	}()
+	for _, i := range sel {
+		if tp.All {
+			c.Println()
+			c.threadLine(i)
+		}
+		c.S.SetThread(i)
+		if err := c.dispatch(line, cmd, cmdOff); err != nil {
+			if err == ErrQuit {
+				return err
+			}
+			c.report(line, segment{cmd, cmdOff}, err)
+		}
+	}
+	return nil
+}

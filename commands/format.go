@@ -1,0 +1,122 @@
+package commands
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"ntdbg/engine"
+)
+
+// ptr formats an address as WinDbg's address columns do: 16 digits split by
+// a backtick on 64-bit targets, 8 digits on 32-bit ones.
+func (c *Ctx) ptr(v uint64) string {
+	if c.S.Target.Arch() == engine.ArchAMD64 {
+		return fmt.Sprintf("%08x`%08x", v>>32, v&0xffffffff)
+	}
+	return fmt.Sprintf("%08x", v&0xffffffff)
+}
+
+// plainPtr formats a pointer without the backtick (extension output, `r`).
+func (c *Ctx) plainPtr(v uint64) string {
+	if c.S.Target.Arch() == engine.ArchAMD64 {
+		return fmt.Sprintf("%016x", v)
+	}
+	return fmt.Sprintf("%08x", v&0xffffffff)
+}
+
+// symbolize names an address: module!symbol+0xoff, module+0xoff, or "".
+func (c *Ctx) symbolize(addr uint64) string {
+	if c.Symbols != nil {
+		if m, sym, disp, ok := c.Symbols.Nearest(addr); ok {
+			name := m.Name
+			if sym != "" {
+				name += "!" + sym
+			}
+			if disp != 0 {
+				name += fmt.Sprintf("+0x%x", disp)
+			}
+			return name
+		}
+	}
+	if m := c.S.ModuleAt(addr); m != nil {
+		if addr == m.Base {
+			return m.Name
+		}
+		return fmt.Sprintf("%s+0x%x", m.Name, addr-m.Base)
+	}
+	return ""
+}
+
+// disasmLine disassembles one instruction at addr in WinDbg's layout:
+// address, bytes padded to 16, mnemonic padded to 7, operands.
+func (c *Ctx) disasmLine(addr uint64) (string, int) {
+	buf := make([]byte, 16)
+	n, _ := c.S.Target.Memory().ReadVirtual(buf, addr)
+	buf = buf[:n]
+	mode := 64
+	if c.S.Target.Arch() == engine.ArchX86 {
+		mode = 32
+	}
+	inst, err := x86asm.Decode(buf, mode)
+	if err != nil || inst.Len == 0 {
+		if n == 0 {
+			return fmt.Sprintf("%s %-16s%s", c.ptr(addr), "??", "???"), 1
+		}
+		return fmt.Sprintf("%s %-16s%s", c.ptr(addr), fmt.Sprintf("%02x", buf[0]), "???"), 1
+	}
+	var hexb strings.Builder
+	for _, b := range buf[:inst.Len] {
+		fmt.Fprintf(&hexb, "%02x", b)
+	}
+	text := c.formatInst(inst, addr)
+	mn, ops, _ := strings.Cut(text, " ")
+	if ops == "" {
+		return fmt.Sprintf("%s %-16s%s", c.ptr(addr), hexb.String(), mn), inst.Len
+	}
+	return fmt.Sprintf("%s %-16s%-7s %s", c.ptr(addr), hexb.String(), mn, ops), inst.Len
+}
+
+var hexNum = regexp.MustCompile(`0x[0-9a-f]+`)
+
+// formatInst turns x86asm's Intel syntax into WinDbg's flavour: no space
+// after commas, `28h` numbers, branch targets as `symbol (address)`.
+func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
+	if rel, ok := inst.Args[0].(x86asm.Rel); ok && inst.Args[1] == nil {
+		target := pc + uint64(inst.Len) + uint64(int64(rel))
+		if c.S.Target.Arch() == engine.ArchX86 {
+			target &= 0xffffffff
+		}
+		mn := strings.ToLower(inst.Op.String())
+		if sym := c.symbolize(target); sym != "" {
+			return fmt.Sprintf("%s %s (%s)", mn, sym, c.ptr(target))
+		}
+		return fmt.Sprintf("%s %s", mn, c.ptr(target))
+	}
+	s := x86asm.IntelSyntax(inst, pc, nil)
+	s = strings.ReplaceAll(s, ", ", ",")
+	s = hexNum.ReplaceAllStringFunc(s, func(h string) string {
+		v, err := strconv.ParseUint(h[2:], 16, 64)
+		if err != nil {
+			return h
+		}
+		return masmHex(v)
+	})
+	return s
+}
+
+// masmHex writes a number as the disassembler does: decimal digits below 10,
+// otherwise hex with an `h` suffix and a leading 0 before a letter.
+func masmHex(v uint64) string {
+	if v < 10 {
+		return strconv.FormatUint(v, 10)
+	}
+	h := strconv.FormatUint(v, 16)
+	if h[0] >= 'a' {
+		h = "0" + h
+	}
+	return h + "h"
+}

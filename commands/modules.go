@@ -1,0 +1,380 @@
+package commands
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"ntdbg/engine"
+)
+
+func init() {
+	Register(&Command{Name: "lm", Family: "modules and target", Glued: true,
+		Syntax:  "lm[v][o][l] [m Pattern | M Pattern | a Address]",
+		Summary: "list loaded and unloaded modules",
+		Help: "Options may be glued: `lmvm ntdll` == `lm v m ntdll`. `m` matches the module name with wildcards (* ? [] #),\n" +
+			"`M` the image path, `a` the module holding an address; `v` adds the version block.",
+		Run: cmdLM})
+	Register(&Command{Name: "vertarget", Family: "modules and target", Syntax: "vertarget",
+		Summary: "show the target's OS version, session time and uptimes", Run: cmdVertarget})
+}
+
+type lmOpts struct {
+	verbose, loadedOnly, symsOnly bool
+	pattern, pathPattern          string
+	hasAddr                       bool
+	addr                          uint64
+}
+
+func parseLM(c *Ctx, inv *Invocation) (lmOpts, error) {
+	var o lmOpts
+	text := inv.options() + inv.Args
+	base := inv.ArgsOff - len(inv.options())
+	i := 0
+	for i < len(text) {
+		ch := text[i]
+		switch {
+		case ch == ' ' || ch == '\t':
+			i++
+		case ch == 'v':
+			o.verbose = true
+			i++
+		case ch == 'o':
+			o.loadedOnly = true
+			i++
+		case ch == 'l' || ch == 'e' || ch == 'c' || ch == 'u' || ch == 'k' || ch == 'D' || ch == 'n' || ch == 't' || ch == 'i' || ch == 'f' || ch == 'p':
+			if ch == 'l' {
+				o.symsOnly = true
+			}
+			i++
+		case ch == 'm' || ch == 'M':
+			j := i + 1
+			for j < len(text) && text[j] == ' ' {
+				j++
+			}
+			k := j
+			for k < len(text) && text[k] != ' ' {
+				k++
+			}
+			if k == j {
+				return o, &SyntaxError{Kind: "Syntax", Pos: base + j}
+			}
+			if ch == 'm' {
+				o.pattern = text[j:k]
+			} else {
+				o.pathPattern = text[j:k]
+			}
+			i = k
+		case ch == 'a':
+			v, n, err := c.EvalPrefix(text[i+1:])
+			if err != nil {
+				return o, shiftErr(err, base+i+1)
+			}
+			o.addr, o.hasAddr = v, true
+			i += 1 + n
+		default:
+			return o, &SyntaxError{Kind: "Syntax", Pos: base + i + 1}
+		}
+	}
+	return o, nil
+}
+
+// wildMatch matches WinDbg's module wildcards (* ? [set] #), case-insensitively.
+func wildMatch(pattern, s string) bool {
+	p := strings.ToLower(pattern)
+	s = strings.ToLower(s)
+	p = strings.ReplaceAll(p, "#", "*")
+	ok, err := path.Match(p, s)
+	return err == nil && ok
+}
+
+func cmdLM(c *Ctx, inv *Invocation) error {
+	o, err := parseLM(c, inv)
+	if err != nil {
+		return err
+	}
+	match := func(m *engine.Module) bool {
+		if o.pattern != "" && !wildMatch(o.pattern, m.Name) {
+			return false
+		}
+		if o.pathPattern != "" && !wildMatch(o.pathPattern, m.Path) {
+			return false
+		}
+		if o.hasAddr && !m.Contains(o.addr) {
+			return false
+		}
+		return true
+	}
+	if o.verbose && (o.pattern != "" || o.pathPattern != "") {
+		c.Println("Browse full module list")
+	}
+	if c.S.Target.Arch() == engine.ArchAMD64 {
+		c.Println("start             end                 module name")
+	} else {
+		c.Println("start    end        module name")
+	}
+	for _, m := range c.S.Target.Modules() {
+		if !match(m) {
+			continue
+		}
+		c.Printf("%s %s   %-8s %c %-23s%s\n", c.ptr(m.Base), c.ptr(m.End()), m.Name, moduleFlag(m), "(deferred)", "")
+		if o.verbose {
+			c.moduleDetails(m)
+		}
+	}
+	if o.loadedOnly || o.hasAddr || o.symsOnly {
+		return nil
+	}
+	var un []*engine.Module
+	for _, m := range c.S.Target.UnloadedModules() {
+		if o.pattern == "" || wildMatch(o.pattern, m.Name) {
+			un = append(un, m)
+		}
+	}
+	if len(un) > 0 {
+		c.Println()
+		c.Println("Unloaded modules:")
+		for _, m := range un {
+			c.Printf("%s %s   %s\n", c.ptr(m.Base), c.ptr(m.End()), m.ImageName)
+			if o.verbose {
+				c.Printf("    Timestamp:        %s\n", c.stampText(m.TimeDateStamp))
+				c.Printf("    Checksum:         %08X\n", m.CheckSum)
+				c.Printf("    ImageSize:        %08X\n", m.Size)
+			}
+		}
+	}
+	return nil
+}
+
+// moduleFlag is the letter lm prints between name and status: T for a module
+// without a time stamp, else a space.
+func moduleFlag(m *engine.Module) byte {
+	if m.TimeDateStamp == 0 {
+		return 'T'
+	}
+	return ' '
+}
+
+func (c *Ctx) stampText(ts uint32) string {
+	if ts == 0 || ts == 0xffffffff {
+		return fmt.Sprintf("%08X (This is a reproducible build file hash, not a timestamp)", ts)
+	}
+	t := c.localTime(time.Unix(int64(ts), 0))
+	return fmt.Sprintf("%s (%08X)", t.Format("Mon Jan _2 15:04:05 2006"), ts)
+}
+
+// localTime shows a UTC instant in the dump's time zone (standard bias).
+func (c *Ctx) localTime(t time.Time) time.Time {
+	sys := c.S.Target.System()
+	return t.UTC().Add(-time.Duration(sys.TZBias) * time.Minute)
+}
+
+var fileOS = map[uint32]string{0: "Unknown", 0x1: "Windows16", 0x2: "PM16", 0x3: "PM32", 0x4: "Win32",
+	0x10000: "DOS", 0x20000: "OS/2 16", 0x30000: "OS/2 32", 0x40000: "NT"}
+var fileType = map[uint32]string{0: "Unknown", 1: "App", 2: "Dll", 3: "Driver", 4: "Font", 5: "VXD", 7: "Static library"}
+
+func osText(v uint32) string {
+	hi, lo := v&0xffff0000, v&0xffff
+	h, ok1 := fileOS[hi]
+	l, ok2 := fileOS[lo]
+	if !ok1 || !ok2 {
+		return "Unknown"
+	}
+	if hi == 0 {
+		return "Unknown " + l
+	}
+	if lo == 0 {
+		return h
+	}
+	return h + " " + l
+}
+
+func versionText(ms, ls uint32) string {
+	return fmt.Sprintf("%d.%d.%d.%d", ms>>16, ms&0xffff, ls>>16, ls&0xffff)
+}
+
+func (c *Ctx) moduleDetails(m *engine.Module) {
+	c.Printf("    Image path: %s\n", m.Path)
+	c.Printf("    Image name: %s\n", m.ImageName)
+	c.Println("    Browse all global symbols  functions  data")
+	c.Printf("    Timestamp:        %s\n", c.stampText(m.TimeDateStamp))
+	c.Printf("    CheckSum:         %08X\n", m.CheckSum)
+	c.Printf("    ImageSize:        %08X\n", m.Size)
+	if v := m.Version; v != nil {
+		c.Printf("    File version:     %s\n", versionText(v.FileMS, v.FileLS))
+		c.Printf("    Product version:  %s\n", versionText(v.ProductMS, v.ProductLS))
+		c.Printf("    File flags:       %X (Mask %X)%s\n", v.Flags, v.FlagsMask, fileFlagNames(v.Flags&v.FlagsMask))
+		c.Printf("    File OS:          %X %s\n", v.OS, osText(v.OS))
+		t := fileType[v.Type]
+		if t == "" {
+			t = "Unknown"
+		}
+		c.Printf("    File type:        %X.%X %s\n", v.Type, v.Subtype, t)
+		c.Printf("    File date:        %08X.%08X\n", v.DateMS, v.DateLS)
+	}
+}
+
+func fileFlagNames(f uint32) string {
+	names := []string{"Debug", "Pre-release", "Patched", "Private", "Info-inferred", "Special"}
+	var out []string
+	for i, n := range names {
+		if f&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " " + strings.Join(out, " ")
+}
+
+func osName(major, minor uint32) string {
+	switch {
+	case major >= 10:
+		return fmt.Sprintf("Windows %d", major)
+	case major == 6 && minor == 3:
+		return "Windows 8.1"
+	case major == 6 && minor == 2:
+		return "Windows 8"
+	case major == 6 && minor == 1:
+		return "Windows 7"
+	case major == 6 && minor == 0:
+		return "Windows Vista"
+	case major == 5 && minor == 2:
+		return "Windows Server 2003"
+	case major == 5 && minor == 1:
+		return "Windows XP"
+	case major == 5 && minor == 0:
+		return "Windows 2000"
+	}
+	return fmt.Sprintf("Windows NT %d.%d", major, minor)
+}
+
+var suiteNames = []string{"SmallBusiness", "Enterprise", "BackOffice", "CommunicationServer", "TerminalServer",
+	"SmallBusinessRestricted", "EmbeddedNT", "DataCenter", "SingleUserTS", "Personal", "Blade", "EmbeddedRestricted",
+	"SecurityAppliance", "StorageServer", "ComputeServer", "WHServer"}
+
+// versionLines are the OS lines shared by the banner and vertarget.
+func (c *Ctx) versionLines(kernel bool) []string {
+	sys := c.S.Target.System()
+	kind := "Version"
+	if kernel {
+		kind = "Kernel Version"
+	}
+	sp := ""
+	if sys.CSDVersion != "" && strings.HasPrefix(sys.CSDVersion, "Service Pack") {
+		sp = " (" + sys.CSDVersion + ")"
+	}
+	mp := "MP"
+	if sys.Processors == 1 {
+		mp = "UP"
+	}
+	arch := "x64"
+	if sys.Arch == engine.ArchX86 {
+		arch = "x86 compatible"
+	}
+	lines := []string{fmt.Sprintf("%s %s %d%s %s (%d procs) Free %s", osName(sys.Major, sys.Minor), kind, sys.Build, sp, mp, sys.Processors, arch)}
+	product := map[uint8]string{1: "WinNt", 2: "LanManNt", 3: "ServerNt"}[sys.ProductType]
+	if product == "" {
+		product = "WinNt"
+	}
+	var suites []string
+	for i, n := range suiteNames {
+		if sys.SuiteMask&(1<<i) != 0 {
+			suites = append(suites, n)
+		}
+	}
+	if len(suites) > 0 {
+		lines = append(lines, fmt.Sprintf("Product: %s, suite: %s", product, strings.Join(suites, " ")))
+	} else {
+		lines = append(lines, "Product: "+product)
+	}
+	if sys.BuildLab != "" {
+		lines = append(lines, "Edition build lab: "+sys.BuildLab)
+	}
+	lines = append(lines, "Machine Name:")
+	lines = append(lines, "Debug session time: "+c.sessionTime())
+	lines = append(lines, "System Uptime: not available")
+	if !sys.ProcessCreate.IsZero() {
+		lines = append(lines, "Process Uptime: "+uptime(sys.SessionTime.Sub(sys.ProcessCreate)))
+	} else {
+		lines = append(lines, "Process Uptime: not available")
+	}
+	return lines
+}
+
+func (c *Ctx) sessionTime() string {
+	sys := c.S.Target.System()
+	t := c.localTime(sys.SessionTime)
+	off := -int(sys.TZBias)
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s (UTC %s %d:%02d)", t.Format("Mon Jan _2 15:04:05.000 2006"), sign, off/60, off%60)
+}
+
+func uptime(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	ms := d.Milliseconds()
+	days := ms / 86400000
+	ms %= 86400000
+	return fmt.Sprintf("%d days %d:%02d:%02d.%03d", days, ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
+}
+
+func cmdVertarget(c *Ctx, inv *Invocation) error {
+	for _, l := range c.versionLines(false) {
+		c.Println(l)
+	}
+	sys := c.S.Target.System()
+	if sys.HasTimes {
+		c.Printf("  Kernel time: %s\n", uptime(time.Duration(sys.KernelTime)*time.Second))
+		c.Printf("  User time: %s\n", uptime(time.Duration(sys.UserTime)*time.Second))
+	}
+	return nil
+}
+
+// BannerLines are the lines printed when a dump is opened, after the
+// `Loading Dump File` line, up to the event and location display.
+func (c *Ctx) Banner(symPath, imagePath string) {
+	t := c.S.Target
+	c.Println(t.DumpKind())
+	if cm := t.System().Comment; cm != "" {
+		c.Printf("Comment: '%s'\n", cm)
+	}
+	c.Println()
+	c.Printf("Symbol search path is: %s\n", symPath)
+	c.Printf("Executable search path is: %s\n", imagePath)
+	for _, l := range c.versionLines(false) {
+		c.Println(l)
+	}
+	c.Println(loadDots(len(t.Modules())))
+	if len(t.UnloadedModules()) > 0 {
+		c.Println("Loading unloaded module list")
+		c.Println(loadDots(len(t.UnloadedModules())))
+	}
+	if ev := t.Event(); ev != nil {
+		c.Println("This dump file has an exception of interest stored in it.")
+		c.Println("The stored exception information can be accessed via .ecxr.")
+		c.Printf("(%x.%x): %s - code %08x (first/second chance not available)\n", t.ProcessID(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
+	}
+	if len(t.Threads()) > 0 {
+		if err := c.showLocation(); err != nil {
+			c.Println(err.Error())
+		}
+	}
+}
+
+// loadDots prints one dot per module, 64 to a line.
+func loadDots(n int) string {
+	var lines []string
+	for n > 64 {
+		lines = append(lines, strings.Repeat(".", 64))
+		n -= 64
+	}
+	lines = append(lines, strings.Repeat(".", n))
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,64 @@
+package commands
+
+import (
+	"ntdbg/engine"
+)
+
+func init() {
+	Register(&Command{Name: "~", Family: "threads", Syntax: "~[Thread] [s | command]",
+		Summary: "list threads; `~Ns` switches thread; `~*cmd` runs a command on every thread",
+		Help: "Thread specifiers: ~N (index, decimal), ~. (current), ~# (event thread), ~* (all), ~~[tid] (OS thread id).\n" +
+			"`~` lists threads with `.` marking the current one and `#` the event thread.",
+		Run: func(c *Ctx, inv *Invocation) error { return nil }})
+	Register(&Command{Name: "|", Family: "threads", Syntax: "|", Summary: "show the debugged process",
+		Run: func(c *Ctx, inv *Invocation) error {
+			c.Printf(".  0\tid: %x\texamine\tname: %s\n", c.S.Target.ProcessID(), c.S.Target.ProcessName())
+			return nil
+		}})
+	Register(&Command{Name: "||", Family: "threads", Syntax: "||", Summary: "show the debugged system (the dump)",
+		Run: func(c *Ctx, inv *Invocation) error {
+			c.Printf(".  0 %s: %s\n", c.S.Target.SystemKind(), c.S.Target.Path())
+			return nil
+		}})
+}
+
+// threadLine prints one `~` line: marker, index (%3d), two spaces, Id, Suspend, Teb.
+func (c *Ctx) threadLine(i int) {
+	th := c.S.Target.Threads()[i]
+	marker := ' '
+	switch {
+	case i == c.S.CurThread:
+		marker = '.'
+	case i == c.S.EventThread:
+		marker = '#'
+	}
+	name := ""
+	if th.Name != "" {
+		name = " \"" + th.Name + "\""
+	}
+	c.Printf("%c%3d  Id: %x.%x Suspend: %d Teb: %s Unfrozen%s\n", marker, i, c.S.Target.ProcessID(), th.ID, th.Suspend, c.ptr(th.Teb), name)
+}
+
+// showLocation prints the current location as after an event or `~Ns`: on x86
+// the register block first, then `symbol:` and the disassembly line.
+func (c *Ctx) showLocation() error {
+	regs, err := c.S.Registers()
+	if err != nil {
+		return err
+	}
+	if regs.Arch == engine.ArchX86 {
+		c.printRegisters(regs)
+		return nil
+	}
+	c.printLocation(regs.IP)
+	return nil
+}
+
+// printLocation prints `symbol:` (when known) and the instruction at ip.
+func (c *Ctx) printLocation(ip uint64) {
+	if sym := c.symbolize(ip); sym != "" {
+		c.Printf("%s:\n", sym)
+	}
+	line, _ := c.disasmLine(ip)
+	c.Println(line)
+}

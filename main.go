@@ -1,0 +1,96 @@
+// Command ntdbg is a WinDbg-compatible debugger for Windows crash and hang
+// dumps. Its flags follow cdb's: ntdbg -z dump [-c "cmd;cmd"] [-cf script]
+// [-logo file] [-y sympath] [-i imagepath].
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"ntdbg/engine"
+	"ntdbg/repl"
+)
+
+//go:embed testdata/demo/demo.dmp
+var demoDump []byte
+
+const demoName = "<bundled demo: testdata/demo/demo.dmp>"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ntdbg", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dump := fs.String("z", "", "crash dump `file` to open")
+	cmds := fs.String("c", "", "initial `commands`, separated by ';'")
+	script := fs.String("cf", "", "script `file` to run at start-up")
+	logo := fs.String("logo", "", "open a log `file` (overwrite) before anything is printed")
+	sym := fs.String("y", "", "symbol search `path`")
+	img := fs.String("i", "", "executable image search `path`")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath]")
+		fmt.Fprintln(stderr, "With no dump, ntdbg opens its bundled demo dump.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *dump == "" && fs.NArg() > 0 {
+		*dump = fs.Arg(0)
+	}
+	symPath := *sym
+	if symPath == "" {
+		symPath = strings.Trim(os.Getenv("_NT_ALT_SYMBOL_PATH")+";"+os.Getenv("_NT_SYMBOL_PATH"), ";")
+	}
+	imgPath := *img
+	if imgPath == "" {
+		imgPath = os.Getenv("_NT_EXECUTABLE_IMAGE_PATH")
+	}
+	var target engine.Target
+	notice := ""
+	path := *dump
+	if path == "" {
+		t, err := engine.OpenMinidump(bytes.NewReader(demoDump), int64(len(demoDump)), demoName)
+		if err != nil {
+			fmt.Fprintf(stderr, "ntdbg: the bundled demo dump does not open: %v\n", err)
+			return 1
+		}
+		target, path = t, demoName
+		notice = "ntdbg: no dump given; opening the bundled demo dump (ntdbg -z <file> opens your own)."
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "ntdbg: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			fmt.Fprintf(stderr, "ntdbg: %v\n", err)
+			return 1
+		}
+		t, err := engine.OpenMinidump(f, st.Size(), path)
+		if err != nil {
+			fmt.Fprintf(stderr, "ntdbg: cannot open dump '%s': %v\n", engine.Sanitize(path), err)
+			return 1
+		}
+		target = t
+	}
+	inF, inIsFile := stdin.(*os.File)
+	outF, outIsFile := stdout.(*os.File)
+	interactive := inIsFile && outIsFile && repl.IsTerminal(inF) && repl.IsTerminal(outF)
+	_, noColor := os.LookupEnv("NO_COLOR")
+	s := repl.New(repl.Options{
+		DumpPath: path, Target: target, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
+		SymbolPath: symPath, ImagePath: imgPath, Stdin: stdin, Stdout: stdout,
+		Interactive: interactive, Color: interactive && !noColor, Notice: notice,
+	})
+	return s.Run()
+}

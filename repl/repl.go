@@ -1,0 +1,206 @@
+// Package repl is ntdbg's front end: the startup banner, the interactive
+// readline loop, stdin batch mode, colour, history, completion and logging.
+package repl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/chzyer/readline"
+	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
+
+	"ntdbg/commands"
+	"ntdbg/engine"
+)
+
+// Options are the cdb-like command-line settings.
+type Options struct {
+	DumpPath    string // shown in `Loading Dump File [..]`
+	Target      engine.Target
+	Commands    string // -c
+	ScriptFile  string // -cf
+	LogFile     string // -logo
+	SymbolPath  string
+	ImagePath   string
+	Stdin       io.Reader
+	Stdout      io.Writer
+	Interactive bool // stdin and stdout are terminals
+	Color       bool
+	Notice      string // printed before the banner (the demo-dump note)
+}
+
+// Session is one running front end.
+type Session struct {
+	opts Options
+	out  *Output
+	ctx  *commands.Ctx
+	quit bool
+}
+
+// Prompt is WinDbg's user-mode prompt: process index, thread index.
+func (s *Session) Prompt() string {
+	return fmt.Sprintf("0:%03d> ", s.ctx.S.CurThread)
+}
+
+func (s *Session) OpenLog(path string, appendMode bool) (string, error) {
+	return s.out.OpenLog(path, appendMode)
+}
+func (s *Session) CloseLog() (string, bool) { return s.out.CloseLog() }
+func (s *Session) LogName() (string, bool)  { return s.out.LogName() }
+func (s *Session) Quit()                    { s.quit = true }
+func (s *Session) Clear() {
+	if s.opts.Interactive {
+		fmt.Fprint(s.out.term, "\x1b[H\x1b[2J")
+	}
+}
+
+// New builds a session around an open target.
+func New(opts Options) *Session {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	s := &Session{opts: opts, out: &Output{term: opts.Stdout}}
+	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s}
+	return s
+}
+
+// Ctx exposes the command context (tests and extensions).
+func (s *Session) Ctx() *commands.Ctx { return s.ctx }
+
+// Run prints the banner, runs -logo/-c/-cf, then reads commands until `q` or
+// the end of input. It returns the process exit code.
+func (s *Session) Run() int {
+	defer s.out.CloseLog()
+	if s.opts.LogFile != "" {
+		if _, err := s.out.OpenLog(s.opts.LogFile, false); err != nil {
+			fmt.Fprintf(s.out, "Unable to open log file '%s', %v\n", s.opts.LogFile, err)
+		} else {
+			fmt.Fprintf(s.out, "Opened log file '%s'\n", s.opts.LogFile)
+		}
+	}
+	if s.opts.Notice != "" {
+		fmt.Fprintln(s.out, s.opts.Notice)
+	}
+	fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n", engine.Sanitize(s.opts.DumpPath))
+	if ut, ok := s.opts.Target.(*engine.UserTarget); ok {
+		for _, w := range ut.Warnings {
+			fmt.Fprintf(s.out, "WARNING: %s\n", engine.Sanitize(w))
+		}
+	}
+	s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
+	if s.opts.Commands != "" {
+		if s.runLine(s.opts.Commands, true) {
+			return s.finish()
+		}
+	}
+	if s.opts.ScriptFile != "" {
+		if s.runLine("$<"+s.opts.ScriptFile, false) {
+			return s.finish()
+		}
+	}
+	if s.opts.Interactive {
+		s.interactive()
+	} else {
+		s.batch()
+	}
+	return s.finish()
+}
+
+func (s *Session) finish() int {
+	if name, ok := s.out.CloseLog(); ok {
+		fmt.Fprintf(s.opts.Stdout, "Closing open log file %s\n", name)
+	}
+	return 0
+}
+
+// runLine echoes (when asked) and runs one input line; true means quit.
+func (s *Session) runLine(line string, echo bool) bool {
+	if echo {
+		fmt.Fprintf(s.out, "%s%s\n", s.colorPrompt(), line)
+	}
+	err := s.ctx.Execute(line)
+	return err == commands.ErrQuit || s.quit
+}
+
+func (s *Session) colorPrompt() string {
+	if !s.opts.Color {
+		return s.Prompt()
+	}
+	return color.New(color.FgCyan, color.Bold).Sprint(s.Prompt())
+}
+
+// batch reads commands from a pipe or file: each is echoed after the prompt
+// so the transcript reads like a WinDbg log.
+func (s *Session) batch() {
+	sc := bufio.NewScanner(s.opts.Stdin)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if s.runLine(strings.TrimRight(sc.Text(), "\r"), true) {
+			return
+		}
+	}
+}
+
+func historyPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	dir = filepath.Join(dir, "ntdbg")
+	if os.MkdirAll(dir, 0o755) != nil {
+		return ""
+	}
+	return filepath.Join(dir, "history")
+}
+
+func (s *Session) completer() readline.AutoCompleter {
+	var items []readline.PrefixCompleterInterface
+	for _, n := range commands.Names() {
+		items = append(items, readline.PcItem(n))
+	}
+	return readline.NewPrefixCompleter(items...)
+}
+
+func (s *Session) interactive() {
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:          s.colorPrompt(),
+		HistoryFile:     historyPath(),
+		AutoComplete:    s.completer(),
+		InterruptPrompt: "^C",
+		EOFPrompt:       "q",
+		Stdout:          s.opts.Stdout,
+	})
+	if err != nil {
+		s.batch()
+		return
+	}
+	defer rl.Close()
+	for {
+		rl.SetPrompt(s.colorPrompt())
+		line, err := rl.Readline()
+		if errors.Is(err, readline.ErrInterrupt) {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		s.out.LogOnly(s.Prompt() + line + "\n")
+		if s.runLine(line, false) {
+			return
+		}
+	}
+}
+
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
