@@ -114,8 +114,8 @@ func masmHex(v uint64) string {
 	if v < 10 {
 		return strconv.FormatUint(v, 10)
 	}
-	h := strconv.FormatUint(v, 16)
-	if h[0] >= 'a' {
+	h := strings.ToUpper(strconv.FormatUint(v, 16))
+	if h[0] >= 'A' {
 		h = "0" + h
 	}
 	return h + "h"
