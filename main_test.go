@@ -93,3 +93,89 @@ func firstDiff(want, got string) string {
 	}
 	return "(same lines, different bytes)"
 }
+
+// Everything printed while a log is open reaches the file, whether the
+// session ends with q or with the end of stdin.
+func TestLogKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	for _, ending := range []string{"q\n", ""} {
+		logPath := filepath.Join(dir, "session.log")
+		out, code := transcript(t, "testdata/demo/demo.dmp", "~\nr\n.echo last line\n"+ending, "-logo", logPath)
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		data, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimSuffix(out, "Closing open log file "+logPath+"\n")
+		if string(data) != want {
+			t.Errorf("ending %q: log differs from what was printed:\n%s", ending, firstDiff(want, string(data)))
+		}
+		if !strings.Contains(string(data), "0:000> .echo last line\nlast line\n") {
+			t.Errorf("log lacks the last command")
+		}
+	}
+	// .logopen in the middle, .logclose, then more output that must not be logged.
+	logPath := filepath.Join(dir, "mid.log")
+	transcript(t, "testdata/demo/demo.dmp", ".echo before\n.logopen "+logPath+"\n.echo inside\n.logclose\n.echo after\n")
+	data, _ := os.ReadFile(logPath)
+	if got := string(data); got != "Opened log file '"+logPath+"'\n0:000> .echo inside\ninside\n0:000> .logclose\n" {
+		t.Errorf("mid-session log: %q", got)
+	}
+}
+
+func TestBadDumpsGetAClearMessage(t *testing.T) {
+	dir := t.TempDir()
+	demo, _ := os.ReadFile("testdata/demo/demo.dmp")
+	cases := map[string][]byte{
+		"empty.dmp":     {},
+		"notadump.dmp":  []byte("PAGEDU64 and then some"),
+		"truncated.dmp": demo[:0x30],
+	}
+	for name, data := range cases {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+		var out, errb bytes.Buffer
+		code := run([]string{"-z", p}, strings.NewReader("q\n"), &out, &errb)
+		if code == 0 || !strings.Contains(errb.String(), "offset 0x") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errb.String())
+		}
+	}
+	// A dump cut inside its memory data still opens; what is missing reads as ??.
+	p := filepath.Join(dir, "short-memory.dmp")
+	os.WriteFile(p, demo[:len(demo)-0x3000], 0o644)
+	out, code := transcript(t, p, "~\ndq @rsp L2\nq\n")
+	if code != 0 || !strings.Contains(out, "runs past the end of the file") || !strings.Contains(out, "00000092`cf3ff978  00007fff`97091f2e") {
+		t.Errorf("short memory: exit %d\n%s", code, out)
+	}
+}
+
+func TestDemoWithoutArguments(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(nil, strings.NewReader("~\nq\n"), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "opening the bundled demo dump") || !strings.Contains(out.String(), "Id: c08.43d8") {
+		t.Errorf("exit %d:\n%s", code, out.String())
+	}
+}
+
+// The committed demo dump is what the generator writes today.
+func TestDemoDumpIsGenerated(t *testing.T) {
+	data, _ := os.ReadFile("testdata/demo/demo.dmp")
+	if !bytes.Equal(data, demoBytes()) {
+		t.Fatal("testdata/demo/demo.dmp is stale: run go run ./testdata/gen/cmd")
+	}
+}
+
+func TestHostileNamesAreEscaped(t *testing.T) {
+	d := hostileDump()
+	p := filepath.Join(t.TempDir(), "hostile.dmp")
+	os.WriteFile(p, d, 0o644)
+	out, _ := transcript(t, p, "~\nlm\nlmv\nq\n")
+	if strings.ContainsAny(out, "\x1b\x07\x9b") {
+		t.Fatalf("control characters reached the output:\n%q", out)
+	}
+	if !strings.Contains(out, `evil\x1b]0;owned\x07`) || !strings.Contains(out, `"name\x1b[2J"`) {
+		t.Errorf("escaped names missing:\n%s", out)
+	}
+}

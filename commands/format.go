@@ -74,10 +74,14 @@ func (c *Ctx) disasmLine(addr uint64) (string, int) {
 	}
 	text := c.formatInst(inst, addr)
 	mn, ops, _ := strings.Cut(text, " ")
-	if ops == "" {
-		return fmt.Sprintf("%s %-16s%s", c.ptr(addr), hexb.String(), mn), inst.Len
+	bytesCol := fmt.Sprintf("%-16s", hexb.String())
+	if hexb.Len() >= 16 {
+		bytesCol += " " // long encodings push the mnemonic right, one space apart
 	}
-	return fmt.Sprintf("%s %-16s%-7s %s", c.ptr(addr), hexb.String(), mn, ops), inst.Len
+	if ops == "" {
+		return fmt.Sprintf("%s %s%s", c.ptr(addr), bytesCol, mn), inst.Len
+	}
+	return fmt.Sprintf("%s %s%-7s %s", c.ptr(addr), bytesCol, mn, ops), inst.Len
 }
 
 var hexNum = regexp.MustCompile(`0x[0-9a-f]+`)
@@ -98,6 +102,7 @@ func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
 	}
 	s := x86asm.IntelSyntax(inst, pc, nil)
 	s = strings.ReplaceAll(s, ", ", ",")
+	s = strings.ReplaceAll(s, "[]", "[0]") // an absolute address of 0
 	s = hexNum.ReplaceAllStringFunc(s, func(h string) string {
 		v, err := strconv.ParseUint(h[2:], 16, 64)
 		if err != nil {

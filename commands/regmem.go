@@ -261,20 +261,23 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 	}
 	perLine := map[string]uint64{"db": 16, "dw": 8, "dd": 4, "dc": 4, "dq": 2, "dp": 16 / ps, "dps": 1, "dqs": 1, "dds": 1}[kind]
 	total := r.count * elem
-	buf := make([]byte, total)
-	n, _ := c.S.Target.Memory().ReadVirtual(buf, r.addr)
+	// Read a line at a time, so an `L?` count never sizes one big buffer.
+	lineBuf := make([]byte, perLine*elem)
 	for off := uint64(0); off < total; off += perLine * elem {
 		lineElems := perLine
 		if rem := (total - off) / elem; rem < lineElems {
 			lineElems = rem
 		}
+		buf := lineBuf[:lineElems*elem]
+		got, _ := c.S.Target.Memory().ReadVirtual(buf, r.addr+off)
+		n := off + uint64(got)
 		var b strings.Builder
 		b.WriteString(c.ptr(r.addr + off))
 		b.WriteString("  ")
 		var ascii strings.Builder
 		for i := uint64(0); i < lineElems; i++ {
-			o := off + i*elem
-			ok := o+elem <= uint64(n)
+			o := i * elem
+			ok := off+o+elem <= n
 			if i > 0 {
 				if kind == "db" && i == 8 {
 					b.WriteByte('-')
@@ -285,7 +288,7 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 			b.WriteString(c.formatElem(buf[o:o+elem], elem, ok))
 			if kind == "db" || kind == "dc" {
 				for j := uint64(0); j < elem; j++ {
-					ascii.WriteByte(asciiChar(buf[o+j], o+j < uint64(n)))
+					ascii.WriteByte(asciiChar(buf[o+j], off+o+j < n))
 				}
 			}
 			if (kind == "dps" || kind == "dqs" || kind == "dds") && ok {
@@ -350,6 +353,9 @@ func (c *Ctx) displayString(kind string, r rangeSpec) error {
 	max := uint64(256)
 	if r.hasLen {
 		max = r.count
+	}
+	if max > 1<<20 {
+		max = 1 << 20 // strings longer than a megabyte are not shown whole
 	}
 	elem := uint64(1)
 	if kind == "du" {

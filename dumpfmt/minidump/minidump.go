@@ -221,7 +221,7 @@ func (f *File) String(rva uint64) (string, error) {
 		return "", err
 	}
 	n := int64(le32(b, 0))
-	if n > 1<<20 {
+	if n > 0x10000 {
 		return "", errAt(int64(rva), "MINIDUMP_STRING", "length %d is implausible", n)
 	}
 	body, err := f.read(int64(rva)+4, n&^1, "MINIDUMP_STRING")

@@ -420,6 +420,11 @@ func (f *File) MemoryRanges() ([]MemoryDescriptor, error) {
 			e := b[0x10+i*0x10:]
 			d := MemoryDescriptor{Start: le64(e, 0), DataSize: le64(e, 8), Rva: rva}
 			if rva > uint64(f.size) || d.DataSize > uint64(f.size)-rva {
+				// Keep the part that is in the file; the rest reads as missing.
+				if rva < uint64(f.size) {
+					d.DataSize = uint64(f.size) - rva
+					out = append(out, d)
+				}
 				return out, errAt(base+0x10+int64(i)*0x10, "MINIDUMP_MEMORY_DESCRIPTOR64",
 					"range %d (0x%x bytes at file offset 0x%x) runs past the end of the file", i, d.DataSize, rva)
 			}

@@ -1,0 +1,271 @@
+package commands
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ntdbg/engine"
+	"ntdbg/testdata/gen/demo"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/commands.md")
+
+type fakeHost struct {
+	log  string
+	quit bool
+}
+
+func (h *fakeHost) Prompt() string { return "0:000> " }
+func (h *fakeHost) OpenLog(p string, a bool) (string, error) {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return "", err
+	}
+	f.Close()
+	h.log = p
+	return p, nil
+}
+func (h *fakeHost) CloseLog() (string, bool) { l := h.log; h.log = ""; return l, l != "" }
+func (h *fakeHost) LogName() (string, bool)  { return h.log, h.log != "" }
+func (h *fakeHost) Quit()                    { h.quit = true }
+func (h *fakeHost) Clear()                   {}
+
+func newCtx(t testing.TB) (*Ctx, *bytes.Buffer) {
+	data := demo.Build().Bytes()
+	tg, err := engine.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo.dmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	return &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}, &out
+}
+
+func run(t *testing.T, c *Ctx, out *bytes.Buffer, line string) string {
+	t.Helper()
+	out.Reset()
+	c.Execute(line)
+	return out.String()
+}
+
+func TestEvaluate(t *testing.T) {
+	c, _ := newCtx(t)
+	c.S.SetThread(4)
+	cases := map[string]uint64{
+		"10":                          0x10,
+		"0n10":                        10,
+		"0t17":                        15,
+		"0y101":                       5,
+		"0x":                          0,
+		"4ab3h":                       0x4ab3,
+		"00007ff7`765ae000":           0x00007ff7765ae000,
+		"1+2*3":                       7,
+		"(1+2)*3":                     9,
+		"10/3":                        5,
+		"10%3":                        1,
+		"1<<4|1":                      0x11,
+		"0ff&0f0^1":                   0xf1,
+		"-1":                          0xffffffffffffffff,
+		"~0":                          0xffffffffffffffff,
+		"-8>>>1":                      0xfffffffffffffffc,
+		"3==3":                        1,
+		"2<1":                         0,
+		"hi(12345678)":                0x1234,
+		"low(12345678)":               0x5678,
+		"@rcx":                        0x1b48,
+		"@cl":                         0x48,
+		"@$tid":                       0x43d8,
+		"$tid":                        0x43d8,
+		"@$teb":                       0x00007ff776460000,
+		"poi(@$teb+8)":                0x00000092d1e00000,
+		"dwo(00000092`cf31fb38+0x10)": 0x43d8,
+		"wo(00000092`cf31fb38+0x10)":  0x43d8,
+		"by(00000092`cf31fb38+0x10)":  0xd8,
+		"qwo(00000092`cf31fb38)":      0x00000092cfd20960,
+		"ntdll":                       0x00007fff97c00000,
+		"NTDLL+10":                    0x00007fff97c00010,
+		"vmms + 0n16":                 0x00007ff776a40010,
+		".":                           0x00007fff97c3124a,
+	}
+	for expr, want := range cases {
+		got, err := c.Eval(expr)
+		if err != nil || got != want {
+			t.Errorf("%s = %#x (%v), want %#x", expr, got, err, want)
+		}
+	}
+}
+
+func TestErrorsAsWinDbgPrintsThem(t *testing.T) {
+	c, out := newCtx(t)
+	cases := []struct{ line, want string }{
+		{"r rcs", "           ^ Bad register error in 'r rcs'\n"},
+		{"r rsp+28", "           ^ Syntax error in 'r rsp+28'\n"},
+		{"? foo+1", "Couldn't resolve error at 'foo+1'\n"},
+		{"? 1+poi(0)", "Memory access error at ')'\n"},
+		{"? @foo", "Bad register error at '@foo'\n"},
+		{"? 1/0", "Divide by zero error at '0'\n"},
+		{"~99s", "         ^ Illegal thread error in '~99s'\n"},
+		{"!mimikatz", "No export mimikatz found\n"},
+		{"!ndiskd.nosuch", "No export nosuch found\n"},
+		{".querypackages", "                    ^ Syntax error in '.querypackages'\n"},
+		{"zzz", "         ^ Syntax error in 'zzz'\n"},
+		{"dq 0 L2", "00000000`00000000  ????????`???????? ????????`????????\n"},
+	}
+	for _, tc := range cases {
+		if got := run(t, c, out, tc.line); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+func TestChainingAndComments(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, `.echo one; .echo "two; still two"; $$ note; ? 1 ; * rest ; .echo hidden`)
+	want := "one\ntwo; still two\nEvaluate expression: 1 = 00000000`00000001\n"
+	if got != want {
+		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+func TestThreadPrefixes(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, "~~[43d8]s")
+	if c.S.CurThread != 4 || !strings.Contains(got, "ntdll+0x3124a:") {
+		t.Fatalf("~~[43d8]s: thread %d, %q", c.S.CurThread, got)
+	}
+	got = run(t, c, out, "~1 r rip")
+	if got != "rip=00007fff97c30b0a\n" || c.S.CurThread != 4 {
+		t.Errorf("~1 r rip: %q, thread %d", got, c.S.CurThread)
+	}
+	got = run(t, c, out, "~* r rcx")
+	if strings.Count(got, "rcx=0000000000001b48") != 5 || strings.Count(got, "\n\n") != 4 {
+		t.Errorf("~* r rcx: %q", got)
+	}
+	got = run(t, c, out, "~.")
+	if got != ".  4  Id: c08.43d8 Suspend: 1 Teb: 00007ff7`76460000 Unfrozen\n" {
+		t.Errorf("~.: %q", got)
+	}
+	if got := run(t, c, out, "~[1+1]s"); c.S.CurThread != 2 {
+		t.Errorf("~[1+1]s: %q thread %d", got, c.S.CurThread)
+	}
+}
+
+func TestPanicIsCaught(t *testing.T) {
+	c, out := newCtx(t)
+	registry["!boom"] = &Command{Name: "!boom", Run: func(*Ctx, *Invocation) error { panic("kaboom") }}
+	defer delete(registry, "!boom")
+	got := run(t, c, out, "!boom; .echo after")
+	if !strings.Contains(got, "internal error in '!boom': kaboom") || !strings.HasSuffix(got, "after\n") {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestScriptsGoOnAfterErrors(t *testing.T) {
+	c, out := newCtx(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.txt")
+	os.WriteFile(script, []byte(".echo first\nr rcs\n.echo third\n"), 0o644)
+	got := run(t, c, out, "$<"+script)
+	want := "0:000> .echo first\nfirst\n0:000> r rcs\n           ^ Bad register error in 'r rcs'\n0:000> .echo third\nthird\n"
+	if got != want {
+		t.Errorf("$<:\n got %q\nwant %q", got, want)
+	}
+	got = run(t, c, out, "$><"+script)
+	if !strings.HasPrefix(got, "0:000> .echo first;r rcs;.echo third\nfirst\n") || !strings.HasSuffix(got, "third\n") {
+		t.Errorf("$><: %q", got)
+	}
+	os.WriteFile(script, []byte("$<"+script+"\n"), 0o644)
+	if got := run(t, c, out, "$<"+script); !strings.Contains(got, "nesting too deep") {
+		t.Errorf("recursive script: %q", got[len(got)-200:])
+	}
+	if got := run(t, c, out, "$<"+filepath.Join(dir, "missing")); !strings.Contains(got, "Couldn't open script file") {
+		t.Errorf("missing script: %q", got)
+	}
+}
+
+func TestLogOpenFailureKeepsGoing(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, ".logopen /nonexistent/dir/x.log; .echo still here")
+	if !strings.HasPrefix(got, "Unable to open log file '/nonexistent/dir/x.log'") || !strings.HasSuffix(got, "still here\n") {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestDisplayFormats(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, "db 00000092`cf31fb38 L12")
+	want := "00000092`cf31fb38  60 09 d2 cf 92 00 00 00-5e fe ff ff 01 00 00 00  `.......^.......\n" +
+		"00000092`cf31fb48  d8 43                                            .C\n"
+	if got != want {
+		t.Errorf("db:\n got %q\nwant %q", got, want)
+	}
+	got = run(t, c, out, "dd 00000092`cf31fb38 L5")
+	want = "00000092`cf31fb38  cfd20960 00000092 fffffe5e 00000001\n00000092`cf31fb48  000043d8\n"
+	if got != want {
+		t.Errorf("dd: %q", got)
+	}
+	got = run(t, c, out, "dw 00000092`cf31fb38 00000092`cf31fb3e")
+	if got != "00000092`cf31fb38  0960 cfd2 0092 0000\n" {
+		t.Errorf("dw range: %q", got)
+	}
+	// A bare d* continues where the last one stopped.
+	got = run(t, c, out, "dw")
+	if !strings.HasPrefix(got, "00000092`cf31fb40  fe5e ffff 0001 0000 43d8 0000") {
+		t.Errorf("dw continuation: %q", got)
+	}
+	got = run(t, c, out, "dp 00000092`cf31fb38 L1")
+	if got != "00000092`cf31fb38  00000092`cfd20960\n" {
+		t.Errorf("dp: %q", got)
+	}
+}
+
+func TestCommandsDocMatchesRegistry(t *testing.T) {
+	path := filepath.Join("..", "docs", "commands.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(Markdown()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != Markdown() {
+		t.Fatal("docs/commands.md is out of date with the command registry: run go test ./commands -update")
+	}
+}
+
+func TestHelpCoversRegistry(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, ".help")
+	for _, cmd := range Commands() {
+		if !strings.Contains(got, cmd.Name) {
+			t.Errorf(".help lacks %s", cmd.Name)
+		}
+	}
+	got = run(t, c, out, ".hh kcn")
+	if got == "" {
+		t.Error(".hh kcn printed nothing")
+	}
+	got = run(t, c, out, ".hh lmvm")
+	if !strings.HasPrefix(got, "lm[v]") {
+		t.Errorf(".hh lmvm: %q", got)
+	}
+}
+
+func FuzzExecute(f *testing.F) {
+	for _, s := range []string{"r", "~*r rip", "dq @rsp L?100", "? poi(poi(@$teb))", "lmvm n*", "~~[0n3080]s", ".formats -1", "db 0 1", "du @rsp"} {
+		f.Add(s)
+	}
+	c, _ := newCtx(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.Contains(line, "$<") || strings.Contains(line, "$><") || strings.Contains(line, ".log") {
+			return // no file system from the fuzzer
+		}
+		c.Out = &bytes.Buffer{}
+		c.Execute(line)
+	})
+}

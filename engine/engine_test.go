@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"ntdbg/testdata/gen/demo"
+	"ntdbg/testdata/gen/mdw"
+)
+
+func TestRangeMapPartialReads(t *testing.T) {
+	src := bytes.NewReader([]byte("0123456789abcdefghij"))
+	m := NewRangeMap([]Range{
+		{Start: 0x2000, Size: 10, Src: src, Off: 10}, // "abcdefghij"
+		{Start: 0x1000, Size: 10, Src: src, Off: 0},  // "0123456789"
+		{Start: 0x100a, Size: 4, Src: src, Off: 10},  // adjacent: "abcd"
+		{Start: 0x1004, Size: 2, Src: src, Off: 15},  // overlaps the first: ignored
+	})
+	buf := make([]byte, 14)
+	n, err := m.ReadVirtual(buf, 0x1000)
+	if n != 14 || err != nil || string(buf) != "0123456789abcd" {
+		t.Fatalf("adjacent ranges: %d %v %q", n, err, buf[:n])
+	}
+	buf = make([]byte, 8)
+	n, err = m.ReadVirtual(buf, 0x100c)
+	var me *MemoryError
+	if n != 2 || !errors.As(err, &me) || me.Addr != 0x100e {
+		t.Fatalf("partial read: n=%d err=%v", n, err)
+	}
+	if n, err := m.ReadVirtual(buf, 0x0fff); n != 0 || err == nil {
+		t.Fatalf("read before the first range: %d %v", n, err)
+	}
+	if err := ReadFull(m, buf[:4], 0x2006); err != nil || string(buf[:4]) != "ghij" {
+		t.Fatalf("read to range end: %v %q", err, buf[:4])
+	}
+}
+
+// countingReader counts the bytes a reader hands out.
+type countingReader struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
+// dumpWithMemory is the demo dump with one extra region of size bytes.
+func dumpWithMemory(size int) []byte {
+	d := demo.Build()
+	d.Memory = append(d.Memory, mdw.Region{Addr: 0x0000020000000000, Data: make([]byte, size)})
+	return d.Bytes()
+}
+
+// Opening reads the directory and descriptor streams only: the bytes read
+// must not grow with the amount of memory in the dump.
+func TestOpenReadsDoNotGrowWithDumpSize(t *testing.T) {
+	var read []int64
+	for _, size := range []int{1 << 20, 64 << 20} {
+		data := dumpWithMemory(size)
+		cr := &countingReader{r: bytes.NewReader(data)}
+		tg, err := OpenMinidump(cr, int64(len(data)), "x.dmp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewSession(tg)
+		for _, th := range tg.Threads() {
+			if _, err := th.Registers(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.ModuleByName("ntdll")
+		t.Logf("dump of %d bytes: %d bytes read at open", len(data), cr.n)
+		read = append(read, cr.n)
+	}
+	if read[0] != read[1] {
+		t.Fatalf("bytes read at open grew with dump size: %v", read)
+	}
+	if read[1] > 1<<20 {
+		t.Fatalf("open read %d bytes", read[1])
+	}
+}
+
+func TestDemoTarget(t *testing.T) {
+	data := demo.Build().Bytes()
+	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tg.Warnings) > 0 {
+		t.Fatalf("warnings: %v", tg.Warnings)
+	}
+	s := NewSession(tg)
+	if s.EventThread != -1 || len(tg.Threads()) != 5 {
+		t.Fatalf("event %d threads %d", s.EventThread, len(tg.Threads()))
+	}
+	if err := s.SetThread(4); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]uint64{"tid": 0x43d8, "teb": 0x00007ff776460000, "peb": 0x00007ff7765ad000, "tpid": 0xc08, "ip": 0x00007fff97c3124a} {
+		if v, err := s.Pseudo(name); err != nil || v != want {
+			t.Errorf("$%s = %#x %v, want %#x", name, v, err, want)
+		}
+	}
+	if _, err := s.Pseudo("nosuch"); err == nil {
+		t.Error("$nosuch resolved")
+	}
+	r, _ := s.Registers()
+	if v, ok := r.Get("ecx"); !ok || v != 0x1b48 {
+		t.Errorf("ecx %#x %v", v, ok)
+	}
+	if v, ok := r.Get("cl"); !ok || v != 0x48 {
+		t.Errorf("cl %#x %v", v, ok)
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	cases := map[string]string{
+		"plain.dll":             "plain.dll",
+		"evil\x1b]0;title\x07":  `evil\x1b]0;title\x07`,
+		"clear\x1b[2J":          `clear\x1b[2J`,
+		"c1\u009bx":             `c1\x9bx`,
+		"Mitteleuropäische Zeit": "Mitteleuropäische Zeit",
+	}
+	for in, want := range cases {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if m, _ := ModuleNameFromPath(`..\..\x\evil` + "\x1b" + `.dll`); m != `evil\x1b` {
+		t.Errorf("module name %q", m)
+	}
+}
+
+func BenchmarkOpenListThreadsModules(b *testing.B) {
+	data := demo.Build().Bytes()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, th := range tg.Threads() {
+			th.Registers()
+		}
+		if len(tg.Modules()) != 6 {
+			b.Fatal("modules")
+		}
+	}
+}
+
+func BenchmarkRead1MB(b *testing.B) {
+	data := dumpWithMemory(4 << 20)
+	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ReadFull(tg.Memory(), buf, 0x0000020000000000+uint64(i%3)<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadSmall reads 64-byte pieces, the way stack walks and
+// structure dumps do, through the block cache.
+func BenchmarkReadSmall(b *testing.B) {
+	data := dumpWithMemory(4 << 20)
+	tg, _ := OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
+	buf := make([]byte, 64)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ReadFull(tg.Memory(), buf, 0x0000020000000000+uint64(i*4160)%(4<<20-64))
+	}
+}

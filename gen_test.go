@@ -1,0 +1,17 @@
+package main
+
+import (
+	"ntdbg/testdata/gen/demo"
+)
+
+func demoBytes() []byte { return demo.Build().Bytes() }
+
+// hostileDump is the demo with terminal escapes in a module path, a thread
+// name and the comment.
+func hostileDump() []byte {
+	d := demo.Build()
+	d.Modules[2].Path = "C:\\x\\evil\x1b]0;owned\x07.dll"
+	d.Threads[1].Name = "name\x1b[2J"
+	d.Comment = "bell\x07"
+	return d.Bytes()
+}
