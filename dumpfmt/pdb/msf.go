@@ -1,0 +1,215 @@
+// Package pdb reads Microsoft PDB files (MSF 7.00): the info stream, type
+// records (TPI/IPI), the DBI stream, public and global symbols, procedures
+// and C13 line tables. Streams are read lazily through an io.ReaderAt, and
+// every size read from the file is checked before it sizes anything.
+package pdb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+var msfMagic = []byte("Microsoft C/C++ MSF 7.00\r\n\x1aDS\x00\x00\x00")
+
+// Error is a structural problem, with the file offset (or stream and offset)
+// where it was found.
+type Error struct {
+	Stream int // -1 for the container itself
+	Offset int64
+	What   string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Stream < 0 {
+		return fmt.Sprintf("pdb: %s at file offset 0x%x: %s", e.What, e.Offset, e.Msg)
+	}
+	return fmt.Sprintf("pdb: %s at offset 0x%x of stream %d: %s", e.What, e.Offset, e.Stream, e.Msg)
+}
+
+func errf(stream int, off int64, what, format string, a ...any) error {
+	return &Error{Stream: stream, Offset: off, What: what, Msg: fmt.Sprintf(format, a...)}
+}
+
+// msf is the multi-stream container.
+type msf struct {
+	r         io.ReaderAt
+	size      int64
+	blockSize uint32
+	numBlocks uint32
+	sizes     []uint32
+	blocks    [][]uint32
+}
+
+func openMSF(r io.ReaderAt, size int64) (*msf, error) {
+	hdr := make([]byte, 0x38)
+	if size < 0x38 {
+		return nil, errf(-1, 0, "MSF superblock", "file is %d bytes, too short for a PDB", size)
+	}
+	if _, err := r.ReadAt(hdr, 0); err != nil {
+		return nil, errf(-1, 0, "MSF superblock", "%v", err)
+	}
+	if !bytes.Equal(hdr[:32], msfMagic) {
+		if bytes.HasPrefix(hdr, []byte("Microsoft C/C++ program database 2.00")) {
+			return nil, errf(-1, 0, "MSF superblock", "PDB 2.00 files are not supported")
+		}
+		return nil, errf(-1, 0, "MSF superblock", "not a PDB (no MSF 7.00 signature)")
+	}
+	m := &msf{r: r, size: size}
+	m.blockSize = binary.LittleEndian.Uint32(hdr[0x20:])
+	m.numBlocks = binary.LittleEndian.Uint32(hdr[0x28:])
+	dirBytes := binary.LittleEndian.Uint32(hdr[0x2C:])
+	mapAddr := binary.LittleEndian.Uint32(hdr[0x34:])
+	switch m.blockSize {
+	case 512, 1024, 2048, 4096, 8192, 16384, 32768:
+	default:
+		return nil, errf(-1, 0x20, "MSF superblock", "block size %d is not a power of two between 512 and 32768", m.blockSize)
+	}
+	if uint64(m.numBlocks)*uint64(m.blockSize) > uint64(size)+uint64(m.blockSize) {
+		return nil, errf(-1, 0x28, "MSF superblock", "%d blocks of %d bytes do not fit in a %d-byte file", m.numBlocks, m.blockSize, size)
+	}
+	if int64(dirBytes) > size {
+		return nil, errf(-1, 0x2C, "MSF superblock", "stream directory of %d bytes is larger than the file", dirBytes)
+	}
+	nDirBlocks := (dirBytes + m.blockSize - 1) / m.blockSize
+	mapBuf, err := m.readBlocksAt(int64(mapAddr)*int64(m.blockSize), int64(nDirBlocks)*4, "block map")
+	if err != nil {
+		return nil, err
+	}
+	dirBlocks := make([]uint32, nDirBlocks)
+	for i := range dirBlocks {
+		dirBlocks[i] = binary.LittleEndian.Uint32(mapBuf[4*i:])
+	}
+	dir, err := m.gather(dirBlocks, dirBytes, -1, "stream directory")
+	if err != nil {
+		return nil, err
+	}
+	if len(dir) < 4 {
+		return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "empty")
+	}
+	n := binary.LittleEndian.Uint32(dir)
+	if uint64(n)*4+4 > uint64(len(dir)) {
+		return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "%d streams do not fit in %d bytes", n, len(dir))
+	}
+	m.sizes = make([]uint32, n)
+	pos := 4 + 4*int(n)
+	for i := range m.sizes {
+		s := binary.LittleEndian.Uint32(dir[4+4*i:])
+		m.sizes[i] = s
+	}
+	m.blocks = make([][]uint32, n)
+	for i, s := range m.sizes {
+		if s == 0xFFFFFFFF {
+			continue
+		}
+		nb := int((s + m.blockSize - 1) / m.blockSize)
+		if pos+4*nb > len(dir) {
+			return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "stream %d (%d bytes) lists more blocks than the directory holds", i, s)
+		}
+		bl := make([]uint32, nb)
+		for j := range bl {
+			b := binary.LittleEndian.Uint32(dir[pos+4*j:])
+			if b >= m.numBlocks {
+				return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "stream %d uses block %d of %d", i, b, m.numBlocks)
+			}
+			bl[j] = b
+		}
+		m.blocks[i] = bl
+		pos += 4 * nb
+	}
+	return m, nil
+}
+
+func (m *msf) readBlocksAt(off, n int64, what string) ([]byte, error) {
+	if off < 0 || n < 0 || off+n > m.size {
+		return nil, errf(-1, off, what, "%d bytes needed, file is %d bytes", n, m.size)
+	}
+	b := make([]byte, n)
+	if _, err := m.r.ReadAt(b, off); err != nil {
+		return nil, errf(-1, off, what, "%v", err)
+	}
+	return b, nil
+}
+
+func (m *msf) gather(blocks []uint32, size uint32, stream int, what string) ([]byte, error) {
+	out := make([]byte, 0, size)
+	for _, b := range blocks {
+		n := m.blockSize
+		if rem := size - uint32(len(out)); rem < n {
+			n = rem
+		}
+		chunk, err := m.readBlocksAt(int64(b)*int64(m.blockSize), int64(n), what)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, chunk...)
+	}
+	return out, nil
+}
+
+// Stream is one MSF stream, readable at any offset.
+type Stream struct {
+	m     *msf
+	index int
+	size  uint32
+}
+
+// stream opens stream i; ok is false for absent streams.
+func (m *msf) stream(i int) (*Stream, bool) {
+	if i < 0 || i >= len(m.sizes) || m.sizes[i] == 0xFFFFFFFF {
+		return nil, false
+	}
+	return &Stream{m: m, index: i, size: m.sizes[i]}, true
+}
+
+// Size is the stream's length in bytes.
+func (s *Stream) Size() int64 { return int64(s.size) }
+
+// ReadAt reads stream bytes, crossing block boundaries.
+func (s *Stream) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(s.size) {
+		return 0, io.EOF
+	}
+	bs := int64(s.m.blockSize)
+	done := 0
+	for done < len(p) && off+int64(done) < int64(s.size) {
+		pos := off + int64(done)
+		blk := s.m.blocks[s.index][pos/bs]
+		within := pos % bs
+		n := bs - within
+		if rem := int64(s.size) - pos; rem < n {
+			n = rem
+		}
+		if rem := int64(len(p) - done); rem < n {
+			n = rem
+		}
+		if _, err := s.m.r.ReadAt(p[done:done+int(n)], int64(blk)*bs+within); err != nil {
+			return done, err
+		}
+		done += int(n)
+	}
+	if done < len(p) {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// bytes reads n bytes at off, with a bounds check that names the stream.
+func (s *Stream) bytes(off, n int64, what string) ([]byte, error) {
+	if off < 0 || n < 0 || off+n > int64(s.size) {
+		return nil, errf(s.index, off, what, "%d bytes needed, stream is %d bytes", n, s.size)
+	}
+	b := make([]byte, n)
+	if n == 0 {
+		return b, nil
+	}
+	if _, err := s.ReadAt(b, off); err != nil {
+		return nil, errf(s.index, off, what, "%v", err)
+	}
+	return b, nil
+}
+
+// all reads the whole stream (only for streams known to be small or needed whole).
+func (s *Stream) all(what string) ([]byte, error) { return s.bytes(0, int64(s.size), what) }

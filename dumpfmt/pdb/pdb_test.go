@@ -1,0 +1,316 @@
+package pdb
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const realdumps = "../../../shared/realdumps/"
+
+// pdbutilFacts is what `llvm-pdbutil dump -summary -publics -types` printed
+// for a PDB (testdata/peer/pdbutil, made with Debian's llvm-pdbutil 14).
+type pdbutilFacts struct {
+	guid    string
+	age     uint32
+	publics []string // "name seg:off"
+	udts    map[uint32]udtFact
+	lists   map[uint32]*listFact
+	err     string
+}
+
+type udtFact struct {
+	name  string
+	size  uint64
+	list  uint32
+	fwd   bool
+	union bool
+}
+
+type listFact struct {
+	members []string // "name@offset"
+	next    uint32   // LF_INDEX continuation
+}
+
+var (
+	reGUID    = regexp.MustCompile(`^\s+GUID: \{([0-9A-F-]+)\}`)
+	reAge     = regexp.MustCompile(`^\s+Age: (\d+)`)
+	rePub     = regexp.MustCompile("^\\s+\\d+ \\| S_PUB32 \\[size = \\d+\\] `(.*)`$")
+	reAddr    = regexp.MustCompile(`addr = (\d+):(\d+)`)
+	reTypeHdr = regexp.MustCompile("^\\s+0x([0-9A-F]+) \\| (LF_\\w+) \\[size = \\d+\\](?: `(.*)`)?$")
+	reFieldL  = regexp.MustCompile(`field list: (0x[0-9A-F]+|<no type>)`)
+	reSizeof  = regexp.MustCompile(`sizeof (\d+)`)
+	reMember  = regexp.MustCompile("- LF_MEMBER \\[name = `(.*)`, Type = .*, offset = (\\d+), attrs")
+	reIndex   = regexp.MustCompile(`- LF_INDEX \[continuation = (0x[0-9A-F]+)\]`)
+)
+
+func loadFacts(t *testing.T, path string) *pdbutilFacts {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &pdbutilFacts{udts: map[uint32]udtFact{}, lists: map[uint32]*listFact{}}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var pendingPub string
+	var cur uint32
+	var curLeaf string
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "llvm-pdbutil:") {
+			f.err = l
+		}
+		if m := reGUID.FindStringSubmatch(l); m != nil {
+			f.guid = strings.ReplaceAll(m[1], "-", "")
+		}
+		if m := reAge.FindStringSubmatch(l); m != nil && f.age == 0 {
+			v, _ := strconv.ParseUint(m[1], 10, 32)
+			f.age = uint32(v)
+		}
+		if m := rePub.FindStringSubmatch(l); m != nil {
+			pendingPub = m[1]
+			continue
+		}
+		if pendingPub != "" {
+			if m := reAddr.FindStringSubmatch(l); m != nil {
+				seg, _ := strconv.ParseUint(m[1], 10, 16)
+				off, _ := strconv.ParseUint(m[2], 10, 32)
+				f.publics = append(f.publics, fmt.Sprintf("%s %d:%d", pendingPub, seg, off))
+			}
+			pendingPub = ""
+		}
+		if m := reTypeHdr.FindStringSubmatch(l); m != nil {
+			v, _ := strconv.ParseUint(m[1], 16, 32)
+			cur, curLeaf = uint32(v), m[2]
+			switch curLeaf {
+			case "LF_STRUCTURE", "LF_CLASS", "LF_UNION", "LF_INTERFACE":
+				f.udts[cur] = udtFact{name: m[3], union: curLeaf == "LF_UNION"}
+			case "LF_FIELDLIST":
+				f.lists[cur] = &listFact{}
+			}
+			continue
+		}
+		switch curLeaf {
+		case "LF_STRUCTURE", "LF_CLASS", "LF_UNION", "LF_INTERFACE":
+			u := f.udts[cur]
+			if m := reFieldL.FindStringSubmatch(l); m != nil && m[1] != "<no type>" {
+				v, _ := strconv.ParseUint(m[1][2:], 16, 32)
+				u.list = uint32(v)
+			}
+			if strings.Contains(l, "forward ref") {
+				u.fwd = true
+			}
+			if m := reSizeof.FindStringSubmatch(l); m != nil {
+				u.size, _ = strconv.ParseUint(m[1], 10, 64)
+			}
+			f.udts[cur] = u
+		case "LF_FIELDLIST":
+			if m := reMember.FindStringSubmatch(l); m != nil {
+				f.lists[cur].members = append(f.lists[cur].members, m[1]+"@"+m[2])
+			}
+			if m := reIndex.FindStringSubmatch(l); m != nil {
+				v, _ := strconv.ParseUint(m[1][2:], 16, 32)
+				f.lists[cur].next = uint32(v)
+			}
+		}
+	}
+	return f
+}
+
+func (f *pdbutilFacts) members(list uint32) []string {
+	var out []string
+	for seen := map[uint32]bool{}; list != 0 && !seen[list]; {
+		seen[list] = true
+		l := f.lists[list]
+		if l == nil {
+			break
+		}
+		out = append(out, l.members...)
+		list = l.next
+	}
+	return out
+}
+
+func openPDB(t testing.TB, path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("%s not present", path)
+	}
+	return Open(bytes.NewReader(data), int64(len(data)))
+}
+
+// TestAgainstLLVMPdbutil checks every PDB in ../shared/realdumps against
+// llvm-pdbutil: GUID and age, every public's name and section:offset, and
+// the size and member offsets of every structure, class and union.
+func TestAgainstLLVMPdbutil(t *testing.T) {
+	facts, _ := filepath.Glob("../../testdata/peer/pdbutil/*.txt.gz")
+	if len(facts) < 30 {
+		t.Fatalf("only %d pdbutil outputs", len(facts))
+	}
+	for _, fp := range facts {
+		base := strings.TrimSuffix(filepath.Base(fp), ".txt.gz")
+		dir, name, _ := strings.Cut(base, "__")
+		pdbPath := realdumps + strings.ReplaceAll(dir, "_", "/") + "/" + name + ".pdb"
+		t.Run(base, func(t *testing.T) {
+			want := loadFacts(t, fp)
+			f, err := openPDB(t, pdbPath)
+			if want.err != "" {
+				if err == nil {
+					t.Fatalf("llvm-pdbutil says %q, we opened it", want.err)
+				}
+				var pe *Error
+				if !errors.As(err, &pe) {
+					t.Fatalf("error is not a *pdb.Error: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.GUIDString() != want.guid || f.Age != want.age {
+				t.Errorf("GUID %s age %d, pdbutil %s %d", f.GUIDString(), f.Age, want.guid, want.age)
+			}
+			pubs, err := f.Publics()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range pubs {
+				got = append(got, fmt.Sprintf("%s %d:%d", p.Name, p.Seg, p.Off))
+			}
+			sort.Strings(got)
+			sort.Strings(want.publics)
+			if strings.Join(got, "\n") != strings.Join(want.publics, "\n") {
+				t.Errorf("publics differ: %d ours, %d pdbutil", len(got), len(want.publics))
+			}
+			tpi, err := f.TPI()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked := 0
+			for ti, u := range want.udts {
+				ty, err := tpi.Type(ti)
+				if err != nil {
+					t.Fatalf("type 0x%x: %v", ti, err)
+				}
+				if ty.Name != u.name || ty.IsFwdRef() != u.fwd || ty.Size != u.size || ty.FieldList != u.list {
+					t.Errorf("type 0x%x: %q fwd=%v size %d list 0x%x; pdbutil %q fwd=%v size %d list 0x%x", ti, ty.Name, ty.IsFwdRef(), ty.Size, ty.FieldList, u.name, u.fwd, u.size, u.list)
+					continue
+				}
+				if u.fwd || u.list == 0 {
+					continue
+				}
+				ms, err := tpi.Fields(u.list)
+				if err != nil {
+					t.Fatalf("fields of 0x%x: %v", ti, err)
+				}
+				var ours []string
+				for _, m := range ms {
+					if m.Leaf == LF_MEMBER {
+						ours = append(ours, fmt.Sprintf("%s@%d", m.Name, m.Offset))
+					}
+				}
+				if strings.Join(ours, ",") != strings.Join(want.members(u.list), ",") {
+					t.Errorf("members of %s (0x%x):\n ours    %v\n pdbutil %v", u.name, ti, ours, want.members(u.list))
+				}
+				checked++
+			}
+			t.Logf("%d publics, %d structures checked", len(got), checked)
+		})
+	}
+}
+
+func TestFindUDTUsesHash(t *testing.T) {
+	f, err := openPDB(t, realdumps+"breakpad/pdb/dump_syms_regtest64.pdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpi, _ := f.TPI()
+	ty, err := tpi.FindUDT("_RTL_CRITICAL_SECTION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ty.Size != 0x28 {
+		t.Errorf("_RTL_CRITICAL_SECTION size %d", ty.Size)
+	}
+	ms, _ := tpi.Fields(ty.FieldList)
+	if len(ms) != 6 || ms[2].Name != "RecursionCount" || ms[2].Offset != 0xC {
+		t.Errorf("members %+v", ms)
+	}
+	// Only the records of one hash bucket were decoded, not the table.
+	begin, end := tpi.Range()
+	if n := len(tpi.t.cache); n > 50 {
+		t.Errorf("decoded %d of %d records to find one name", n, end-begin)
+	}
+}
+
+func TestProcsAndLines(t *testing.T) {
+	f, err := openPDB(t, realdumps+"lldb/sigsegv.pdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs, err := f.Procs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range procs {
+		names = append(names, p.Name)
+	}
+	joined := strings.Join(names, ",")
+	for _, n := range []string{"main", "crash", "foo"} {
+		if !strings.Contains(joined, n) {
+			t.Errorf("no proc %s in %v", n, names)
+		}
+	}
+	for _, p := range procs {
+		if p.Name == "crash" {
+			l, ok := f.LineAt(p.Module, p.Seg, p.Off+4)
+			if !ok || !strings.HasSuffix(strings.ToLower(l.File), "sigsegv.cpp") || l.Line == 0 {
+				t.Errorf("line of crash+4: %+v %v", l, ok)
+			}
+		}
+	}
+}
+
+func FuzzOpen(f *testing.F) {
+	for _, p := range []string{"llvm-pdb/every-type.pdb", "llvm-pdb/bad-block-size.pdb", "lldb/sigsegv.pdb"} {
+		if b, err := os.ReadFile(realdumps + p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add(append(append([]byte{}, msfMagic...), make([]byte, 64)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		p.DBI()
+		p.Publics()
+		p.Procs()
+		if tpi, err := p.TPI(); err == nil {
+			b, e := tpi.Range()
+			for ti := b; ti < e && ti < b+200; ti++ {
+				if ty, err := tpi.Type(ti); err == nil && ty.FieldList != 0 {
+					tpi.Fields(ty.FieldList)
+				}
+			}
+			tpi.FindUDT("x")
+		}
+	})
+}
