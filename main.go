@@ -87,10 +87,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	outF, outIsFile := stdout.(*os.File)
 	interactive := inIsFile && outIsFile && repl.IsTerminal(inF) && repl.IsTerminal(outF)
 	_, noColor := os.LookupEnv("NO_COLOR")
+	var progress io.Writer
+	if errF, ok := stderr.(*os.File); ok && repl.IsTerminal(errF) {
+		progress = stderr
+	}
 	s := repl.New(repl.Options{
 		DumpPath: path, Target: target, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
 		SymbolPath: symPath, ImagePath: imgPath, Stdin: stdin, Stdout: stdout,
-		Interactive: interactive, Color: interactive && !noColor, Notice: notice,
+		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
 	})
 	return s.Run()
 }

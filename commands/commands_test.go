@@ -133,7 +133,7 @@ func TestChainingAndComments(t *testing.T) {
 func TestThreadPrefixes(t *testing.T) {
 	c, out := newCtx(t)
 	got := run(t, c, out, "~~[43d8]s")
-	if c.S.CurThread != 4 || !strings.Contains(got, "ntdll+0x3124a:") {
+	if c.S.CurThread != 4 || !strings.Contains(got, "ntdll+0x10cd:") {
 		t.Fatalf("~~[43d8]s: thread %d, %q", c.S.CurThread, got)
 	}
 	got = run(t, c, out, "~1 r rip")

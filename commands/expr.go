@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
-
-	"ntdbg/engine"
 )
 
 // ExprError is an evaluation error printed WinDbg's way:
@@ -352,12 +350,4 @@ func (c *Ctx) resolveSymbol(name string) (uint64, bool) {
 		return c.Symbols.Lookup(name)
 	}
 	return 0, false
-}
-
-// SymbolResolver turns names into addresses and addresses into names. The
-// symbol layer provides it; without it names are modules only.
-type SymbolResolver interface {
-	Lookup(name string) (uint64, bool)
-	// Nearest names the symbol at or before addr within its module.
-	Nearest(addr uint64) (module *engine.Module, symbol string, disp uint64, ok bool)
 }

@@ -28,7 +28,7 @@ type Ctx struct {
 	S       *engine.Session
 	Out     io.Writer
 	Host    Host
-	Symbols SymbolResolver
+	Symbols *engine.Symbols // nil until the front end sets a symbol path
 
 	lastKind string // last d* command, for a bare `d`
 	lastAddr uint64 // where the next d* without an address continues
@@ -95,7 +95,7 @@ func Commands() []*Command {
 	return out
 }
 
-var families = []string{"threads", "registers and memory", "modules and target", "expressions and events", "process structures", "session", "help"}
+var families = []string{"threads", "stacks", "registers and memory", "modules and target", "expressions and events", "process structures", "session", "help"}
 
 func familyRank(f string) int {
 	for i, x := range families {

@@ -101,7 +101,7 @@ func TestDemoTarget(t *testing.T) {
 	if err := s.SetThread(4); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]uint64{"tid": 0x43d8, "teb": 0x00007ff776460000, "peb": 0x00007ff7765ad000, "tpid": 0xc08, "ip": 0x00007fff97c3124a} {
+	for name, want := range map[string]uint64{"tid": 0x43d8, "teb": 0x00007ff776460000, "peb": 0x00007ff7765ad000, "tpid": 0xc08, "ip": 0x00007fff97c010cd} {
 		if v, err := s.Pseudo(name); err != nil || v != want {
 			t.Errorf("$%s = %#x %v, want %#x", name, v, err, want)
 		}
@@ -120,10 +120,10 @@ func TestDemoTarget(t *testing.T) {
 
 func TestSanitize(t *testing.T) {
 	cases := map[string]string{
-		"plain.dll":             "plain.dll",
-		"evil\x1b]0;title\x07":  `evil\x1b]0;title\x07`,
-		"clear\x1b[2J":          `clear\x1b[2J`,
-		"c1\u009bx":             `c1\x9bx`,
+		"plain.dll":              "plain.dll",
+		"evil\x1b]0;title\x07":   `evil\x1b]0;title\x07`,
+		"clear\x1b[2J":           `clear\x1b[2J`,
+		"c1\u009bx":              `c1\x9bx`,
 		"Mitteleuropäische Zeit": "Mitteleuropäische Zeit",
 	}
 	for in, want := range cases {

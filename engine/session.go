@@ -19,6 +19,8 @@ type Session struct {
 	Frame       int
 	// Temp holds the user pseudo-registers $t0..$t19.
 	Temp [20]uint64
+	// Images supplies module images for unwinding (the symbol layer).
+	Images ImageProvider
 }
 
 // NewSession starts a session on t with the event thread (if any) current.

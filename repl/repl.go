@@ -33,6 +33,8 @@ type Options struct {
 	Interactive bool // stdin and stdout are terminals
 	Color       bool
 	Notice      string // printed before the banner (the demo-dump note)
+	// Progress receives symbol download progress (stderr, when it is a terminal).
+	Progress io.Writer
 }
 
 // Session is one running front end.
@@ -70,6 +72,16 @@ func New(opts Options) *Session {
 	}
 	s := &Session{opts: opts, out: &Output{term: opts.Stdout}}
 	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s}
+	syms := engine.NewSymbols(opts.Target, opts.SymbolPath)
+	for _, d := range strings.Split(opts.ImagePath, ";") {
+		if d = strings.TrimSpace(d); d != "" {
+			syms.ImagePath = append(syms.ImagePath, d)
+		}
+	}
+	syms.Notify = func(msg string) { fmt.Fprintln(s.out, msg) }
+	syms.Progress = opts.Progress
+	s.ctx.Symbols = syms
+	s.ctx.S.Images = syms
 	return s
 }
 

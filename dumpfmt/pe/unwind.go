@@ -93,11 +93,21 @@ func (f *File) RuntimeFunctions() ([]RuntimeFunction, error) {
 // entries. ok is false for leaf code (no entry).
 func (f *File) LookupFunction(rva uint32) (RuntimeFunction, bool) {
 	funcs, _ := f.RuntimeFunctions()
-	i := sort.Search(len(funcs), func(i int) bool { return funcs[i].End > rva })
-	if i >= len(funcs) || funcs[i].Begin > rva {
+	// Entries are sorted by Begin. Linkers may emit a chained secondary
+	// entry inside its primary's range, so the innermost (latest-starting)
+	// entry that holds rva wins.
+	i := sort.Search(len(funcs), func(i int) bool { return funcs[i].Begin > rva }) - 1
+	found := -1
+	for j := i; j >= 0 && j > i-8; j-- {
+		if funcs[j].Begin <= rva && rva < funcs[j].End {
+			found = j
+			break
+		}
+	}
+	if found < 0 {
 		return RuntimeFunction{}, false
 	}
-	rf := funcs[i]
+	rf := funcs[found]
 	for hops := 0; rf.UnwindData&1 != 0 && hops < 4; hops++ {
 		b, err := f.rvaBytes(rf.UnwindData&^1, 12, "indirect RUNTIME_FUNCTION")
 		if err != nil {

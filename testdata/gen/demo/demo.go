@@ -92,13 +92,36 @@ func (s *Space) Regions() []mdw.Region {
 const (
 	pid      = 0xc08
 	pebAddr  = 0x00007ff7765ad000
-	ldrAddr  = 0x00007fff97d0a4c0
+	ldrAddr  = 0x00000092cf2a0c40
 	params   = 0x00000092cf2a1c00
 	heapAddr = 0x00000092cf280000
+	csAddr   = 0x00000092cf31fb38
+	csDebug  = 0x00000092cfd20960
 )
 
+// Module files of the fixture set and the paths the dump records for them.
+var moduleFiles = []struct{ file, path string }{
+	{"vmms.exe", `C:\Windows\System32\vmms.exe`},
+	{"ntdll.dll", `C:\Windows\SYSTEM32\ntdll.dll`},
+	{"kernel32.dll", `C:\Windows\system32\kernel32.dll`},
+	{"IPHLPAPI.DLL", `C:\Windows\SYSTEM32\IPHLPAPI.DLL`},
+	{"nsi.dll", `C:\Windows\system32\nsi.dll`},
+	{"RPCRT4.dll", `C:\Windows\system32\RPCRT4.dll`},
+}
+
+// Scenario is the generated dump together with what a correct debugger must
+// find in it.
+type Scenario struct {
+	Dump   *mdw.Dump
+	Frames map[uint32][]ExpectedFrame // by thread id, innermost first
+}
+
 // Build returns the demo dump description.
-func Build() *mdw.Dump {
+func Build() *mdw.Dump { return BuildScenario().Dump }
+
+// BuildScenario lays the fixture images into memory and builds each
+// thread's stack from their unwind data.
+func BuildScenario() *Scenario {
 	sp := NewSpace()
 	d := &mdw.Dump{
 		ProcessID:     pid,
@@ -115,33 +138,74 @@ func Build() *mdw.Dump {
 		BuildString: "9600.17415.amd64fre.winblue_r4.141028-1500",
 		Comment:     "ntdbg demo: hung VM management service (task manager dump)",
 	}
-	d.Modules = []mdw.Module{
-		{Base: 0x00007ff776a40000, Size: 0x3b1000, Path: `C:\Windows\System32\vmms.exe`, TimeDateStamp: 0x5452d8f6, CheckSum: 0x3a7b21, FileVersion: [4]uint16{6, 3, 9600, 17415}, PdbName: "vmms.pdb", PdbAge: 2, PdbGUID: guid(0x11)},
-		{Base: 0x00007fff97c00000, Size: 0x1a9000, Path: `C:\Windows\SYSTEM32\ntdll.dll`, TimeDateStamp: 0x5450562d, CheckSum: 0x1ab5a3, FileVersion: [4]uint16{6, 3, 9600, 17420}, PdbName: "ntdll.pdb", PdbAge: 2, PdbGUID: guid(0x22)},
-		{Base: 0x00007fff95140000, Size: 0x13d000, Path: `C:\Windows\system32\KERNELBASE.dll`, TimeDateStamp: 0x54505737, CheckSum: 0x13a6ec, FileVersion: [4]uint16{6, 3, 9600, 17415}, PdbName: "kernelbase.pdb", PdbAge: 1, PdbGUID: guid(0x33)},
-		{Base: 0x00007fff94f20000, Size: 0x2a000, Path: `C:\Windows\SYSTEM32\IPHLPAPI.DLL`, TimeDateStamp: 0x5215f8d9, CheckSum: 0x2bc5e, FileVersion: [4]uint16{6, 3, 9600, 16384}, PdbName: "iphlpapi.pdb", PdbAge: 1, PdbGUID: guid(0x44)},
-		{Base: 0x00007fff97090000, Size: 0xa000, Path: `C:\Windows\system32\nsi.dll`, TimeDateStamp: 0x5215f8c4, CheckSum: 0xd3a4, FileVersion: [4]uint16{6, 3, 9600, 16384}, PdbName: "nsi.pdb", PdbAge: 1, PdbGUID: guid(0x55)},
-		{Base: 0x00007fff96f10000, Size: 0x122000, Path: `C:\Windows\system32\RPCRT4.dll`, TimeDateStamp: 0x5450541d, CheckSum: 0x12a0d5, FileVersion: [4]uint16{6, 3, 9600, 17415}, PdbName: "rpcrt4.pdb", PdbAge: 1, PdbGUID: guid(0x66)},
+	imgs := map[string]*Image{}
+	for i, m := range moduleFiles {
+		img, err := LoadImage(m.file, m.path)
+		if err != nil {
+			panic(err)
+		}
+		imgs[m.file] = img
+		sp.Write(img.Base, img.Mapped)
+		d.Modules = append(d.Modules, mdw.Module{Base: img.Base, Size: img.Size, Path: m.path, TimeDateStamp: img.Stamp,
+			CheckSum: img.CheckSum, FileVersion: [4]uint16{6, 3, 9600, uint16(17415 + i)}, PdbName: img.PdbName, PdbGUID: img.PdbGUID, PdbAge: img.PdbAge})
 	}
 	d.Unloaded = []mdw.Module{{Base: 0x00007fff8e2b0000, Size: 0x22000, Path: "wmiclnt.dll", TimeDateStamp: 0x5215f7c1, CheckSum: 0x2a1b1}}
+	ntdll, k32, vmms, rpc := imgs["ntdll.dll"], imgs["kernel32.dll"], imgs["vmms.exe"], imgs["RPCRT4.dll"]
+	iphlp, nsi := imgs["IPHLPAPI.DLL"], imgs["nsi.dll"]
+
+	base := []Call{{Img: ntdll, Fn: "RtlUserThreadStart"}, {Img: k32, Fn: "BaseThreadInitThunk"}}
+	waiter := append(append([]Call(nil), base...),
+		Call{Img: vmms, Fn: "VmmsWorkerThread"},
+		Call{Img: vmms, Fn: "?ProcessRequest@VmmsWorker@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?LockVm@VmmsClusterManager@@QEAAJXZ"},
+		Call{Img: ntdll, Fn: "RtlEnterCriticalSection"},
+		Call{Img: ntdll, Fn: "RtlpWaitOnCriticalSection"},
+		Call{Img: ntdll, Fn: "NtWaitForAlertByThreadId", At: 0xa})
+	callback := append(append([]Call(nil), base...),
+		Call{Img: vmms, Fn: "VmmsCallbackThread"},
+		Call{Img: ntdll, Fn: "KiUserCallbackDispatcher"},
+		Call{Img: ntdll, Fn: "KiUserCallbackDispatch"},
+		Call{Img: ntdll, Fn: "RtlpChainedWorker"},
+		Call{Img: ntdll, Fn: "NtWaitForAlertByThreadId", At: 0xa})
+	owner := append(append([]Call(nil), base...),
+		Call{Img: rpc, Fn: "DispatchToStubInC"},
+		Call{Img: rpc, Fn: "NdrStubCall3"},
+		Call{Img: rpc, Fn: "Ndr64StubWorker"},
+		Call{Img: rpc, Fn: "Invoke"},
+		Call{Img: vmms, Fn: "?IsVmHealthy@ComVmmsClusterManager@@SAJPEAX0@Z"},
+		Call{Img: vmms, Fn: "?IsVmHealthy@VmmsClusterManager@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?VerifyExternalSwitches@VmmsRealizedVirtualMachine@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetSwitchConnectionStatus@VmEthernetConnectionProvider@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetSwitchStatus@ExternalConnectionStatusRetriever@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetExternalSwitchAdapterStatusInternal@ExternalConnectionStatusRetriever@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetExternalSwitchAdapter@ExternalConnectionStatusRetriever@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetConnectedLogicalAdapter@VmEthernetSwitchPort@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetLogicalAdapterInternal@VmEthernetSwitchPort@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?GetBridgedAdapterId@NvspWmiUtility@@SAJXZ"},
+		Call{Img: vmms, Fn: "?GetNetworkBridgeAdapter@NetConfigHelper@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?EnumerateNetworkAdapters@NvspWmiINetCfgHelper@@QEAAJXZ"},
+		Call{Img: vmms, Fn: "?Initialize@VmNetworkInterfaceTable@@QEAAJXZ"},
+		Call{Img: iphlp, Fn: "InternalGetIfTable2Ex"},
+		Call{Img: nsi, Fn: "NsiAllocateAndGetTable"},
+		Call{Img: ntdll, Fn: "NtDeviceIoControlFile", At: 0xa})
 
 	type th struct {
 		id    uint32
 		teb   uint64
 		stack uint64
-		ip    uint64
 		name  string
+		chain []Call
 	}
 	ths := []th{
-		{0xc0c, 0x00007ff7765ae000, 0x00000092cf400000, 0x00007fff97c3124a, ""},
-		{0xc34, 0x00007ff7765a9000, 0x00000092cf600000, 0x00007fff97c30b0a, "RPC listener"},
-		{0x36a0, 0x00007ff776360000, 0x00000092d3400000, 0x00007fff97c3314a, ""},
-		{0x4c10, 0x00007ff77633a000, 0x00000092d3600000, 0x00007fff97c3314a, "VmmsWorker"},
-		{0x43d8, 0x00007ff776460000, 0x00000092d1e00000, 0x00007fff97c3124a, ""},
+		{0xc0c, 0x00007ff7765ae000, 0x00000092cf400000, "", waiter},
+		{0xc34, 0x00007ff7765a9000, 0x00000092cf600000, "RPC listener", waiter},
+		{0x36a0, 0x00007ff776360000, 0x00000092d3400000, "", callback},
+		{0x4c10, 0x00007ff77633a000, 0x00000092d3600000, "VmmsWorker", waiter},
+		{0x43d8, 0x00007ff776460000, 0x00000092d1e00000, "", owner},
 	}
+	sc := &Scenario{Dump: d, Frames: map[uint32][]ExpectedFrame{}}
 	for i, t := range ths {
-		limit := t.stack - 0x3000
-		rsp := t.stack - 0x688 - uint64(i)*0x40
+		limit := t.stack - 0x6000
 		// NT_TIB and the TEB fields !teb shows.
 		sp.U64(t.teb+0x08, t.stack)
 		sp.U64(t.teb+0x10, limit)
@@ -153,14 +217,11 @@ func Build() *mdw.Dump {
 		sp.U64(t.teb+0x60, pebAddr)
 		sp.U32(t.teb+0x1250, 0xc0000034)
 		sp.U32(t.teb+0x68, uint32(2*i))
-		// The top stack page with a return address at rsp.
-		sp.U64(rsp, 0x00007fff97091f2e+uint64(i)*0x10)
-		sp.U64(rsp+8, 0x00000092cf31fb38)
-		sp.U64(rsp+0x10, 0)
-		sp.U64(rsp+0x18, uint64(t.id))
-		sp.Write(t.stack-0x1000+0x800, []byte("demo stack\x00"))
-		d.Threads = append(d.Threads, mdw.Thread{ID: t.id, Suspend: 1, Teb: t.teb, StackStart: rsp, StackSize: uint32(t.stack - rsp), Name: t.name,
-			Ctx: mdw.Context{Rip: t.ip, Rsp: rsp, Rbp: 0, Rax: 0x7, Rcx: 0x1b48, Rdx: 0, Rbx: 0x00000092cf31fb38, R8: uint64(i), R10: 0x00000092cf31fb38}})
+		// The whole committed stack is captured, as a full-memory dump does.
+		sp.Write(limit, make([]byte, t.stack-limit))
+		ctx, frames := BuildStack(sp, t.stack-0x100, t.chain, uint64(i+1)<<40)
+		sc.Frames[t.id] = frames
+		d.Threads = append(d.Threads, mdw.Thread{ID: t.id, Suspend: 1, Teb: t.teb, StackStart: limit, StackSize: uint32(t.stack - limit), Name: t.name, Ctx: ctx})
 	}
 	// PEB, loader data and process parameters.
 	sp.U64(pebAddr+0x10, d.Modules[0].Base)
@@ -196,22 +257,18 @@ func Build() *mdw.Dump {
 	sp.UnicodeString(params+0x60, params+0x500, `C:\Windows\system32\vmms.exe`)
 	sp.UnicodeString(params+0x70, params+0x600, `C:\Windows\system32\vmms.exe`)
 	sp.UnicodeString(params+0xB0, params+0x700, `C:\Windows\system32\vmms.exe`)
-	// The critical section everyone waits on (RTL_CRITICAL_SECTION, 0x28 bytes).
-	cs := uint64(0x00000092cf31fb38)
-	sp.U64(cs, 0x00000092cfd20960)
-	sp.U32(cs+8, 0xfffffe5e) // LockCount -418: locked, 104 waiters
-	sp.U32(cs+0xC, 1)
-	sp.U64(cs+0x10, 0x43d8)
-	sp.U64(cs+0x18, 0x1b48)
-	sp.U64(cs+0x20, 0x20007d0)
+	// The critical section everyone waits on (RTL_CRITICAL_SECTION, 0x28
+	// bytes) and its debug info (RTL_CRITICAL_SECTION_DEBUG).
+	sp.U64(csAddr, csDebug)
+	sp.U32(csAddr+8, 0xfffffe5e) // LockCount -418: locked, 104 waiters
+	sp.U32(csAddr+0xC, 1)
+	sp.U64(csAddr+0x10, 0x43d8)
+	sp.U64(csAddr+0x18, 0x1b48)
+	sp.U64(csAddr+0x20, 0x20007d0)
+	sp.U64(csDebug+0x08, csAddr)
+	sp.U64(csDebug+0x10, 0x00000092d2fc01a0)
+	sp.U64(csDebug+0x18, 0x00000092d31a0e20)
+	sp.U32(csDebug+0x24, 0xa27)
 	d.Memory = sp.Regions()
-	return d
-}
-
-func guid(seed byte) [16]byte {
-	var g [16]byte
-	for i := range g {
-		g[i] = seed + byte(i)*0x11
-	}
-	return g
+	return sc
 }

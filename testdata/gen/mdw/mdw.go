@@ -18,6 +18,7 @@ type Context struct {
 	R8, R9, R10, R11, R12, R13, R14, R15   uint64
 	Rip                                    uint64
 	EFlags                                 uint32
+	Xmm                                    [16][16]byte
 }
 
 // Thread is one thread record.
@@ -139,6 +140,9 @@ func (w *buf) context(c *Context) uint32 {
 		le.PutUint64(b[0x78+8*i:], v)
 	}
 	le.PutUint64(b[0xF8:], c.Rip)
+	for i, x := range c.Xmm {
+		copy(b[0x1A0+16*i:], x[:])
+	}
 	le.PutUint32(b[0x118:], 0x1F80) // FltSave.MxCsr
 	w.raw(b)
 	return at

@@ -1,0 +1,231 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"ntdbg/engine"
+)
+
+func init() {
+	Register(&Command{Name: "k", Family: "stacks", Glued: true,
+		Syntax:  "k[b|v|p|P][c][n][f][L] [FrameCount]",
+		Summary: "display the stack of the current thread",
+		Help: "Letters combine: `kcn` (call sites only), `kb`/`kv` (four arguments on x64, three on x86), `kf` (frame sizes),\n" +
+			"`L` hides source lines. The count is read in radix 16 (`k 20` = 32 frames). x64 stacks unwind with the\n" +
+			"images' .pdata/UNWIND_INFO (from dump memory, -i, or the symbol path); without it the stack is scanned.",
+		Run: cmdK})
+	Register(&Command{Name: ".frame", Family: "stacks", Syntax: ".frame [/r] [FrameNumber]",
+		Summary: "show or set the current frame; /r also shows its registers", Run: cmdFrame})
+}
+
+type kOpts struct {
+	args, verbose, clean, mem, noLines bool
+	count                              int
+}
+
+func parseK(c *Ctx, inv *Invocation) (kOpts, error) {
+	o := kOpts{count: 0x100}
+	for _, ch := range inv.options() {
+		switch ch {
+		case 'b':
+			o.args = true
+		case 'v':
+			o.args, o.verbose = true, true
+		case 'p', 'P':
+			o.args = true
+		case 'c':
+			o.clean = true
+		case 'n', 'M':
+		case 'f':
+			o.mem = true
+		case 'L':
+			o.noLines = true
+		default:
+			return o, &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff}
+		}
+	}
+	if a := strings.TrimSpace(inv.Args); a != "" {
+		v, err := c.Eval(a)
+		if err != nil {
+			return o, shiftErr(err, inv.ArgsOff)
+		}
+		if v == 0 || v > 0xffff {
+			return o, &SyntaxError{Kind: "Range", Pos: inv.ArgsOff + len(inv.Args)}
+		}
+		o.count = int(v)
+	}
+	return o, nil
+}
+
+// frames unwinds the current context.
+func (c *Ctx) frames(max int) ([]engine.Frame, error) {
+	regs, err := c.S.Registers()
+	if err != nil {
+		return nil, err
+	}
+	return c.S.Unwind(regs, max), nil
+}
+
+// callSite names a frame: module!function+0xoff, module+0xoff, or the bare
+// address. With clean, offsets are dropped (kc).
+func (c *Ctx) callSite(f *engine.Frame, clean bool) string {
+	look := f.LookupIP()
+	if c.Symbols != nil {
+		if m, sym, disp, ok := c.Symbols.Nearest(look); ok {
+			disp += f.IP - look // displayed from the function to the return address itself
+			name := m.Name
+			if sym != "" {
+				name += "!" + sym
+			} else if !clean {
+				return fmt.Sprintf("%s+0x%x", m.Name, f.IP-m.Base)
+			}
+			if !clean && disp != 0 {
+				name += fmt.Sprintf("+0x%x", disp)
+			}
+			return name
+		}
+	}
+	if m := c.S.ModuleAt(look); m != nil {
+		if clean {
+			return m.Name
+		}
+		return fmt.Sprintf("%s+0x%x", m.Name, f.IP-m.Base)
+	}
+	return fmt.Sprintf("0x%s", c.ptr(f.IP))
+}
+
+// sourceSuffix is ` [file @ line] ` when private symbols have the line.
+func (c *Ctx) sourceSuffix(f *engine.Frame) string {
+	if c.Symbols == nil {
+		return ""
+	}
+	if l, ok := c.Symbols.Line(f.LookupIP()); ok && l.File != "" {
+		return fmt.Sprintf(" [%s @ %d] ", engine.Sanitize(l.File), l.Line)
+	}
+	return ""
+}
+
+func cmdK(c *Ctx, inv *Invocation) error {
+	o, err := parseK(c, inv)
+	if err != nil {
+		return err
+	}
+	frames, err := c.frames(o.count)
+	if err != nil {
+		return err
+	}
+	if c.S.ContextOverridden() {
+		c.Println("  *** Stack trace for last set context - .thread/.cxr resets it")
+	}
+	x64 := c.S.Target.Arch() == engine.ArchAMD64
+	switch {
+	case o.clean:
+		c.Println(" # Call Site")
+	case x64 && o.args:
+		c.Println(" # Child-SP          RetAddr               : Args to Child                                                           : Call Site")
+	case x64 && o.mem:
+		c.Println(" #   Memory  Child-SP          RetAddr               Call Site")
+	case x64:
+		c.Println(" # Child-SP          RetAddr               Call Site")
+	case o.args:
+		c.Println(" # ChildEBP RetAddr  Args to Child              ")
+	default:
+		c.Println(" # ChildEBP RetAddr  ")
+	}
+	warned := false
+	for i := range frames {
+		f := &frames[i]
+		if f.How == engine.FrameScan && !warned {
+			c.Println("WARNING: Stack unwind information not available. Following frames may be wrong.")
+			warned = true
+		}
+		site := c.callSite(f, o.clean)
+		if !o.noLines {
+			site += c.sourceSuffix(f)
+		}
+		c.Println(c.frameLine(frames, i, o, site))
+	}
+	return nil
+}
+
+// frameLine renders one k row.
+func (c *Ctx) frameLine(frames []engine.Frame, i int, o kOpts, site string) string {
+	f := &frames[i]
+	x64 := c.S.Target.Arch() == engine.ArchAMD64
+	if o.clean {
+		return fmt.Sprintf("%02x %s", i, site)
+	}
+	if x64 {
+		row := fmt.Sprintf("%02x %s %s     ", i, c.ptr(f.SP), c.ptr(f.RetAddr))
+		if o.mem {
+			mem := ""
+			if i > 0 {
+				mem = fmt.Sprintf("%x", f.SP-frames[i-1].SP)
+			}
+			row = fmt.Sprintf("%02x %9s %s %s     ", i, mem, c.ptr(f.SP), c.ptr(f.RetAddr))
+		}
+		if o.args {
+			var args []string
+			for k := uint64(1); k <= 4; k++ {
+				v, err := c.S.ReadPointer(f.SP + 8*k)
+				if err != nil {
+					args = append(args, "????????`????????")
+				} else {
+					args = append(args, c.ptr(v))
+				}
+			}
+			row += ": " + strings.Join(args, " ") + " : "
+		}
+		return row + site
+	}
+	row := fmt.Sprintf("%02x %08x %08x ", i, uint32(f.FP), uint32(f.RetAddr))
+	if o.args {
+		var args []string
+		for k := uint64(2); k <= 4; k++ {
+			v, err := c.S.ReadUint(f.FP+4*k, 4)
+			if err != nil {
+				args = append(args, "????????")
+			} else {
+				args = append(args, fmt.Sprintf("%08x", v))
+			}
+		}
+		row += strings.Join(args, " ") + " "
+	}
+	return row + site
+}
+
+func cmdFrame(c *Ctx, inv *Invocation) error {
+	args := strings.Fields(inv.Args)
+	showRegs := false
+	if len(args) > 0 && strings.EqualFold(args[0], "/r") {
+		showRegs, args = true, args[1:]
+	}
+	frames, err := c.frames(0x100)
+	if err != nil {
+		return err
+	}
+	n := c.S.Frame
+	if len(args) > 0 {
+		v, err := c.Eval(strings.Join(args, " "))
+		if err != nil {
+			return err
+		}
+		if v >= uint64(len(frames)) {
+			c.Printf("Cannot find frame 0x%x, previous scope unchanged\n", v)
+		} else {
+			n = int(v)
+			c.S.Frame = n
+		}
+	}
+	if n >= len(frames) {
+		n = 0
+	}
+	f := &frames[n]
+	site := c.callSite(f, false) + c.sourceSuffix(f)
+	c.Println(c.frameLine(frames, n, kOpts{}, site))
+	if showRegs {
+		c.printRegisters(f.Regs)
+	}
+	return nil
+}

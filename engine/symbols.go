@@ -1,0 +1,595 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"ntdbg/dumpfmt/pdb"
+	"ntdbg/dumpfmt/pe"
+)
+
+// Symbol states, as lm shows them.
+const (
+	SymDeferred = iota
+	SymPDB
+	SymPrivatePDB
+	SymExport
+	SymNone
+)
+
+// Symbols finds, downloads, caches and answers from module symbols.
+type Symbols struct {
+	target    Target
+	Path      []PathElem
+	PathText  string
+	ImagePath []string
+	Client    *http.Client
+	// Progress receives a download progress bar (set only when stderr is a terminal).
+	Progress io.Writer
+	// Notify receives warnings and, when Noisy, the search trace.
+	Notify func(string)
+	Noisy  bool
+	mods   map[uint64]*ModSyms
+}
+
+// ModSyms is the symbol state of one module.
+type ModSyms struct {
+	Mod      *Module
+	State    int
+	PdbPath  string
+	PDB      *pdb.File
+	dbi      *pdb.DBI
+	image    *pe.File
+	imgTried bool
+	imgFile  string
+	headers  *pe.File // headers only, from memory or the image file
+	hdrTried bool
+	entries  []symEntry // by RVA
+	byName   map[string][]int
+	globals  []symEntry
+	tpi      *pdb.TypeTable
+}
+
+type symEntry struct {
+	rva, size uint32
+	name      string
+	pdbMod    int // module index for line lookups; -1 for publics/exports
+	seg       uint16
+	off       uint32
+	data      bool
+}
+
+// NewSymbols creates the symbol layer for a target.
+func NewSymbols(t Target, path string) *Symbols {
+	s := &Symbols{target: t, mods: map[uint64]*ModSyms{}, Client: &http.Client{Timeout: 60 * time.Second}}
+	s.SetPath(path)
+	return s
+}
+
+// SetPath replaces the symbol path; loaded symbols stay until .reload.
+func (s *Symbols) SetPath(p string) {
+	s.PathText = p
+	s.Path = ParseSymbolPath(p)
+}
+
+func (s *Symbols) say(format string, a ...any) {
+	if s.Notify != nil {
+		s.Notify(fmt.Sprintf(format, a...))
+	}
+}
+
+func (s *Symbols) noisy(format string, a ...any) {
+	if s.Noisy {
+		s.say(format, a...)
+	}
+}
+
+// Get returns the state of a module without loading anything.
+func (s *Symbols) Get(m *Module) *ModSyms {
+	ms := s.mods[m.Base]
+	if ms == nil {
+		ms = &ModSyms{Mod: m, State: SymDeferred}
+		s.mods[m.Base] = ms
+	}
+	return ms
+}
+
+// Unload forgets a module's symbols (.reload).
+func (s *Symbols) Unload(m *Module) { delete(s.mods, m.Base) }
+
+// Load loads a module's symbols now, if they are deferred.
+func (s *Symbols) Load(m *Module) *ModSyms {
+	ms := s.Get(m)
+	if ms.State != SymDeferred {
+		return ms
+	}
+	ms.State = SymNone
+	if m.PdbName != "" && m.PdbGUID != "" {
+		name := BaseName(m.PdbName)
+		index := fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)
+		path := s.find(name, index, func(p string) bool { return validPDB(p, m.PdbGUID) })
+		if path != "" {
+			if f, err := openPDBFile(path); err == nil {
+				ms.PDB, ms.PdbPath = f, path
+				ms.dbi, _ = f.DBI()
+				ms.State = SymPDB
+				if ms.dbi != nil && hasPrivateSymbols(f, ms.dbi) {
+					ms.State = SymPrivatePDB
+				}
+				s.noisy("DBGHELP: %s - %s", m.Name, map[bool]string{true: "private symbols & lines", false: "public symbols"}[ms.State == SymPrivatePDB])
+				s.buildPDBEntries(ms)
+				return ms
+			}
+		}
+	}
+	img := s.imageFor(ms)
+	if img != nil {
+		if exps, err := img.Exports(); err == nil && len(exps) > 0 {
+			ms.State = SymExport
+			for _, e := range exps {
+				if e.Forwarder != "" || e.Name == "" {
+					continue
+				}
+				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: e.Name, pdbMod: -1})
+			}
+			s.index(ms)
+			s.say("*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
+			return ms
+		}
+	}
+	s.say("*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
+	return ms
+}
+
+func hasPrivateSymbols(f *pdb.File, d *pdb.DBI) bool {
+	for _, m := range d.Modules {
+		if m.Stream >= 0 && m.SymBytes > 4 {
+			return true
+		}
+	}
+	return false
+}
+
+func openPDBFile(path string) (*pdb.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	// The file stays open for the session: streams are read on demand.
+	return pdb.Open(NewCachedReader(fh, st.Size(), 16<<10, 256), st.Size())
+}
+
+func validPDB(path, guid string) bool {
+	f, err := openPDBFile(path)
+	return err == nil && strings.EqualFold(f.GUIDString(), guid)
+}
+
+func (s *Symbols) buildPDBEntries(ms *ModSyms) {
+	d := ms.dbi
+	if d == nil {
+		return
+	}
+	covered := map[uint32]bool{}
+	if procs, err := ms.PDB.Procs(); err == nil {
+		for _, p := range procs {
+			rva, ok := d.RVA(p.Seg, p.Off)
+			if !ok {
+				continue
+			}
+			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off})
+			covered[rva] = true
+		}
+	}
+	if pubs, err := ms.PDB.Publics(); err == nil {
+		for _, p := range pubs {
+			rva, ok := d.RVA(p.Seg, p.Off)
+			if !ok || covered[rva] {
+				continue
+			}
+			ms.entries = append(ms.entries, symEntry{rva: rva, name: Undecorate(p.Name), pdbMod: -1, seg: p.Seg, off: p.Off, data: p.Flags&2 == 0})
+		}
+	}
+	if globals, err := ms.PDB.Globals(); err == nil {
+		for _, g := range globals {
+			if rva, ok := d.RVA(g.Seg, g.Off); ok {
+				ms.globals = append(ms.globals, symEntry{rva: rva, name: g.Name, pdbMod: -1, data: true})
+			}
+		}
+	}
+	s.index(ms)
+}
+
+func (s *Symbols) index(ms *ModSyms) {
+	sort.SliceStable(ms.entries, func(i, j int) bool { return ms.entries[i].rva < ms.entries[j].rva })
+	ms.byName = map[string][]int{}
+	for i, e := range ms.entries {
+		k := strings.ToLower(e.name)
+		ms.byName[k] = append(ms.byName[k], i)
+	}
+}
+
+// find searches the symbol path for a file with a store index; validate
+// decides whether a candidate is the right file.
+func (s *Symbols) find(name, index string, validate func(string) bool) string {
+	rel, ok := StoreRelPath(name, index)
+	if !ok {
+		s.noisy("SYMSRV:  refusing unsafe file name %q", name)
+		return ""
+	}
+	for _, e := range s.Path {
+		if !e.IsServer() {
+			// An element may name the file itself (-y c:\syms\app.pdb).
+			if fileExists(e.Dir) && strings.EqualFold(filepath.Base(e.Dir), name) {
+				if validate(e.Dir) {
+					return e.Dir
+				}
+				continue
+			}
+			ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
+			for _, c := range []string{filepath.Join(e.Dir, name), filepath.Join(e.Dir, "symbols", ext, name), filepath.Join(e.Dir, ext, name), filepath.Join(e.Dir, rel)} {
+				if fileExists(c) {
+					if validate(c) {
+						return c
+					}
+					s.noisy("DBGHELP: %s - mismatched symbol file", c)
+				}
+			}
+			continue
+		}
+		if p := s.fromServer(e, name, index, rel, validate); p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(string) bool) string {
+	cache := ""
+	for _, t := range e.Tiers {
+		if !isURL(t) {
+			if cache == "" {
+				cache = t
+			}
+			for _, c := range []string{filepath.Join(t, rel), filepath.Join(t, name[:min(2, len(name))], rel)} {
+				if fileExists(c) {
+					if validate(c) {
+						return c
+					}
+					s.noisy("SYMSRV:  %s - mismatched file", c)
+				}
+			}
+			s.noisy("SYMSRV:  UNC: %s - path not found", filepath.Join(t, rel))
+			continue
+		}
+		url := strings.TrimRight(t, "/") + "/" + name + "/" + index + "/" + name
+		s.noisy("SYMSRV:  HTTPGET: %s", url)
+		data, err := s.download(url, name)
+		if err != nil {
+			s.noisy("SYMSRV:  %s - %v", url, err)
+			continue
+		}
+		if cache == "" {
+			cache = filepath.Join(os.TempDir(), "ntdbg-sym")
+		}
+		dst := filepath.Join(cache, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			continue
+		}
+		tmp := dst + ".download"
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			continue
+		}
+		if !validate(tmp) {
+			os.Remove(tmp)
+			s.say("*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
+			continue
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			continue
+		}
+		return dst
+	}
+	return ""
+}
+
+const maxDownload = 2 << 30
+
+// download fetches one file, with a progress bar when Progress is set.
+func (s *Symbols) download(url, name string) ([]byte, error) {
+	resp, err := s.Client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if resp.ContentLength > maxDownload {
+		return nil, fmt.Errorf("%d bytes is too large", resp.ContentLength)
+	}
+	var buf bytes.Buffer
+	chunk := make([]byte, 64<<10)
+	last := time.Time{}
+	for {
+		n, err := resp.Body.Read(chunk)
+		buf.Write(chunk[:n])
+		if buf.Len() > maxDownload {
+			return nil, fmt.Errorf("download exceeds %d bytes", maxDownload)
+		}
+		if s.Progress != nil && time.Since(last) > 100*time.Millisecond {
+			last = time.Now()
+			if resp.ContentLength > 0 {
+				fmt.Fprintf(s.Progress, "\rDownloading %s: %3d%% (%d of %d KB)", name, int64(buf.Len())*100/resp.ContentLength, buf.Len()>>10, resp.ContentLength>>10)
+			} else {
+				fmt.Fprintf(s.Progress, "\rDownloading %s: %d KB", name, buf.Len()>>10)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if s.Progress != nil {
+		fmt.Fprintf(s.Progress, "\r%s\r", strings.Repeat(" ", 60))
+	}
+	return buf.Bytes(), nil
+}
+
+// memImage is a module image read straight from dump memory.
+type memImage struct {
+	mem  Memory
+	base uint64
+}
+
+func (m memImage) ReadAt(p []byte, off int64) (int, error) {
+	n, err := m.mem.ReadVirtual(p, m.base+uint64(off))
+	if n < len(p) && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// Image implements ImageProvider: the module's image from dump memory when
+// its headers and unwind data are there, else from the image path or the
+// symbol path (name/TimeDateStampSizeOfImage/name).
+func (s *Symbols) Image(m *Module) *pe.File {
+	return s.imageFor(s.Get(m))
+}
+
+func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
+	if ms.imgTried {
+		return ms.image
+	}
+	ms.imgTried = true
+	m := ms.Mod
+	if f, err := pe.Open(memImage{s.target.Memory(), m.Base}, int64(m.Size), true); err == nil {
+		if _, err := f.RuntimeFunctions(); err == nil {
+			ms.image = f
+			return f
+		}
+	}
+	index := fmt.Sprintf("%08X%x", m.TimeDateStamp, m.Size)
+	valid := func(p string) bool {
+		f, err := openImageFile(p)
+		return err == nil && f.TimeDateStamp == m.TimeDateStamp && uint64(f.SizeOfImage) == m.Size
+	}
+	var path string
+	for _, dir := range s.ImagePath {
+		for _, c := range []string{filepath.Join(dir, m.ImageName)} {
+			if fileExists(c) && valid(c) {
+				path = c
+			}
+		}
+		if path != "" {
+			break
+		}
+	}
+	if path == "" {
+		path = s.find(m.ImageName, index, valid)
+	}
+	if path != "" {
+		if f, err := openImageFile(path); err == nil {
+			ms.image, ms.imgFile = f, path
+		}
+	}
+	return ms.image
+}
+
+// IsCode implements ImageProvider.IsCode from the section table.
+func (s *Symbols) IsCode(m *Module, addr uint64) (bool, bool) {
+	ms := s.Get(m)
+	if !ms.hdrTried {
+		ms.hdrTried = true
+		if img := s.imageFor(ms); img != nil {
+			ms.headers = img
+		} else if f, err := pe.Open(memImage{s.target.Memory(), m.Base}, int64(m.Size), true); err == nil {
+			ms.headers = f
+		}
+	}
+	rva := uint32(addr - m.Base)
+	if ms.headers == nil {
+		// The PDB keeps a copy of the section table.
+		if ld := s.Load(m); ld.dbi != nil && len(ld.dbi.Sections) > 0 {
+			for _, sec := range ld.dbi.Sections {
+				if rva >= sec.VirtualAddress && rva < sec.VirtualAddress+max(sec.VirtualSize, sec.SizeOfRawData) {
+					return sec.Characteristics&0x20000000 != 0, true
+				}
+			}
+			return false, true
+		}
+		return false, false
+	}
+	for _, sec := range ms.headers.Sections {
+		if rva >= sec.VirtualAddress && rva < sec.VirtualAddress+max(sec.VirtualSize, sec.SizeOfRawData) {
+			return sec.Characteristics&0x20000000 != 0, true
+		}
+	}
+	return false, true
+}
+
+func openImageFile(path string) (*pe.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return pe.Open(NewCachedReader(fh, st.Size(), 16<<10, 64), st.Size(), false)
+}
+
+// Nearest names an address: the function holding it (with private
+// symbols), else the closest public or export below it.
+func (s *Symbols) Nearest(addr uint64) (*Module, string, uint64, bool) {
+	var m *Module
+	for _, mm := range s.target.Modules() {
+		if mm.Contains(addr) {
+			m = mm
+		}
+	}
+	if m == nil {
+		return nil, "", 0, false
+	}
+	ms := s.Load(m)
+	rva := uint32(addr - m.Base)
+	i := sort.Search(len(ms.entries), func(i int) bool { return ms.entries[i].rva > rva }) - 1
+	if i < 0 {
+		return m, "", addr - m.Base, true
+	}
+	e := ms.entries[i]
+	if e.size != 0 && rva >= e.rva+e.size {
+		// Past the end of a sized function: only a public below it can name it.
+		for j := i - 1; j >= 0 && j > i-16; j-- {
+			if ms.entries[j].size == 0 && ms.entries[j].rva <= rva {
+				e = ms.entries[j]
+				break
+			}
+		}
+		if e.size != 0 && rva >= e.rva+e.size {
+			return m, "", addr - m.Base, true
+		}
+	}
+	return m, e.name, uint64(rva - e.rva), true
+}
+
+// Line returns the source line of an address, when private symbols have it.
+func (s *Symbols) Line(addr uint64) (pdb.Line, bool) {
+	var m *Module
+	for _, mm := range s.target.Modules() {
+		if mm.Contains(addr) {
+			m = mm
+		}
+	}
+	if m == nil {
+		return pdb.Line{}, false
+	}
+	ms := s.Load(m)
+	if ms.PDB == nil {
+		return pdb.Line{}, false
+	}
+	rva := uint32(addr - m.Base)
+	i := sort.Search(len(ms.entries), func(i int) bool { return ms.entries[i].rva > rva }) - 1
+	if i < 0 || ms.entries[i].pdbMod < 0 || rva-ms.entries[i].rva >= ms.entries[i].size {
+		return pdb.Line{}, false
+	}
+	e := ms.entries[i]
+	return ms.PDB.LineAt(e.pdbMod, e.seg, e.off+(rva-e.rva))
+}
+
+// Lookup resolves `module!symbol` (case-insensitive) to an address.
+func (s *Symbols) Lookup(name string) (uint64, bool) {
+	modName, sym, ok := strings.Cut(name, "!")
+	if !ok {
+		return 0, false
+	}
+	for _, m := range s.target.Modules() {
+		if !strings.EqualFold(m.Name, modName) {
+			continue
+		}
+		ms := s.Load(m)
+		if idx, ok := ms.byName[strings.ToLower(sym)]; ok {
+			return m.Base + uint64(ms.entries[idx[0]].rva), true
+		}
+		for _, g := range ms.globals {
+			if strings.EqualFold(g.name, sym) {
+				return m.Base + uint64(g.rva), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// SymbolInfo is one symbol for `x`.
+type SymbolInfo struct {
+	Module *Module
+	Name   string
+	Addr   uint64
+	Size   uint32
+	Data   bool
+}
+
+// Match lists the symbols of a module whose names match a wildcard pattern.
+func (s *Symbols) Match(m *Module, match func(string) bool) []SymbolInfo {
+	ms := s.Load(m)
+	var out []SymbolInfo
+	seen := map[string]bool{}
+	for _, e := range append(append([]symEntry(nil), ms.entries...), ms.globals...) {
+		k := fmt.Sprintf("%s@%x", e.name, e.rva)
+		if seen[k] || !match(e.name) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, SymbolInfo{Module: m, Name: e.name, Addr: m.Base + uint64(e.rva), Size: e.size, Data: e.data})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
+	return out
+}
+
+// Types returns the type table of a module's PDB, loading symbols if needed.
+func (s *Symbols) Types(m *Module) (*pdb.TypeTable, error) {
+	ms := s.Load(m)
+	if ms.PDB == nil {
+		return nil, fmt.Errorf("no type information for %s", m.Name)
+	}
+	if ms.tpi == nil {
+		t, err := ms.PDB.TPI()
+		if err != nil {
+			return nil, err
+		}
+		ms.tpi = t
+	}
+	return ms.tpi, nil
+}
+
+// Loaded returns every module whose symbols are loaded (not deferred).
+func (s *Symbols) Loaded() []*ModSyms {
+	var out []*ModSyms
+	for _, m := range s.target.Modules() {
+		if ms := s.mods[m.Base]; ms != nil && ms.State != SymDeferred {
+			out = append(out, ms)
+		}
+	}
+	return out
+}

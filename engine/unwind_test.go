@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"bytes"
+	"testing"
+
+	"ntdbg/testdata/gen/demo"
+)
+
+// TestUnwindRecoversEveryFrame walks every thread of the generated dump and
+// checks each frame's RIP, RSP and non-volatile registers (and XMM6/XMM7)
+// against what the generator laid onto the stack from the fixtures' unwind
+// data: leaf stubs, an RBP frame, large allocations, saved XMM registers, a
+// machine frame and chained unwind info.
+func TestUnwindRecoversEveryFrame(t *testing.T) {
+	sc := demo.BuildScenario()
+	data := sc.Dump.Bytes()
+	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(tg)
+	s.Images = NewSymbols(tg, "")
+	regNames := map[int]string{3: "rbx", 5: "rbp", 6: "rsi", 7: "rdi", 12: "r12", 13: "r13", 14: "r14", 15: "r15"}
+	for _, th := range tg.Threads() {
+		want := sc.Frames[th.ID]
+		regs, err := th.Registers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.Unwind(regs, 0)
+		if len(got) != len(want) {
+			t.Errorf("thread %x: %d frames, want %d", th.ID, len(got), len(want))
+			continue
+		}
+		for i, w := range want {
+			g := got[i]
+			if g.IP != w.IP || g.SP != w.SP {
+				t.Errorf("thread %x frame %d (%s): ip %x sp %x, want ip %x sp %x", th.ID, i, w.Function, g.IP, g.SP, w.IP, w.SP)
+				continue
+			}
+			for _, r := range demo.NonVolatile {
+				if g.Regs.GPR[r] != w.Regs[r] {
+					t.Errorf("thread %x frame %d (%s): %s=%x, want %x", th.ID, i, w.Function, regNames[r], g.Regs.GPR[r], w.Regs[r])
+				}
+			}
+			if g.Regs.Xmm[6] != w.Xmm6 || g.Regs.Xmm[7] != w.Xmm7 {
+				t.Errorf("thread %x frame %d (%s): xmm6/xmm7 differ", th.ID, i, w.Function)
+			}
+		}
+		// How each frame was found: the machine frame and the leaf stubs.
+		for i := 1; i < len(got); i++ {
+			if want[i-1].Function == "KiUserCallbackDispatcher" && got[i].How != FrameMachine {
+				t.Errorf("thread %x frame %d: found by %s, want %s", th.ID, i, got[i].How, FrameMachine)
+			}
+		}
+		if got[1].How != FrameLeaf {
+			t.Errorf("thread %x frame 1 found by %s: the Nt* stub is a leaf", th.ID, got[1].How)
+		}
+	}
+}
+
+// Frame 0 inside an epilog or a prolog: the unwinder must not apply codes
+// whose instructions have not run, and must simulate the rest of an epilog.
+func TestUnwindPrologAndEpilog(t *testing.T) {
+	sc := demo.BuildScenario()
+	data := sc.Dump.Bytes()
+	tg, _ := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	s := NewSession(tg)
+	s.Images = NewSymbols(tg, "")
+	ntdll := s.ModuleByName("ntdll")
+	img := s.Images.Image(ntdll)
+	// RtlEnterCriticalSection: push rsi; sub rsp,20h (ALLOC_SMALL 32 at 5, PUSH_NONVOL rsi at 1).
+	fn := ntdll.Base + 0x1040
+	rf, ok := img.LookupFunction(0x1040)
+	if !ok {
+		t.Fatal("no .pdata for RtlEnterCriticalSection")
+	}
+	stack := uint64(0x00000092cf3ff000) // inside thread 0's captured stack
+	// At the first instruction nothing has been pushed: the return address is at RSP.
+	retAt := func(sp uint64) uint64 { v, _ := s.ReadPointer(sp); return v }
+	one := func(ip uint64) (*Registers, string) {
+		regs := &Registers{Arch: ArchAMD64, IP: ip}
+		regs.GPR[RegSP] = stack
+		f := Frame{IP: ip, SP: stack, Regs: regs, Exact: true}
+		next, how, ok := s.unwindOne(&f, true)
+		if !ok {
+			t.Fatalf("unwind at %x failed", ip)
+		}
+		return next, how
+	}
+	// At the first instruction nothing has been pushed: the return address is at RSP.
+	if r, _ := one(fn); r.IP != retAt(stack) || r.SP() != stack+8 {
+		t.Errorf("at entry: ip %x sp %x", r.IP, r.SP())
+	}
+	// After push rsi (offset 1) only the push is undone.
+	if r, _ := one(fn + 1); r.SP() != stack+16 || r.GPR[RegSI] != retAt(stack) || r.IP != retAt(stack+8) {
+		t.Errorf("after push: sp %x rsi %x", r.SP(), r.GPR[RegSI])
+	}
+	// In the epilog (add rsp,20h; pop rsi; ret) the rest is simulated.
+	epi := findEpilog(t, s, fn, rf.End-rf.Begin)
+	if r, how := one(epi); how != FrameEpilog || r.SP() != stack+0x20+8+8 || r.GPR[RegSI] != retAt(stack+0x20) {
+		t.Errorf("epilog at %x: how %s sp %x", epi, how, r.SP())
+	}
+}
+
+// findEpilog finds `add rsp, imm8` in a function.
+func findEpilog(t *testing.T, s *Session, fn uint64, size uint32) uint64 {
+	code := make([]byte, size)
+	ReadFull(s.Target.Memory(), code, fn)
+	for i := 0; i+4 <= len(code); i++ {
+		if code[i] == 0x48 && code[i+1] == 0x83 && code[i+2] == 0xC4 {
+			return fn + uint64(i)
+		}
+	}
+	t.Fatal("no epilog found")
+	return 0
+}
+
+func BenchmarkUnwindOwnerThread(b *testing.B) {
+	data := demo.Build().Bytes()
+	tg, _ := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	s := NewSession(tg)
+	s.Images = NewSymbols(tg, "")
+	regs, _ := tg.Threads()[4].Registers()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if len(s.Unwind(regs, 0)) != 22 {
+			b.Fatal("frames")
+		}
+	}
+}
