@@ -5,11 +5,13 @@ package main
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"ntdbg/engine"
@@ -18,6 +20,36 @@ import (
 
 //go:embed testdata/demo/demo.dmp
 var demoDump []byte
+
+// The demo's PDBs ship inside the binary so that the demo has symbols
+// without any set-up; they are written to a temporary folder on first use.
+//
+//go:embed testdata/fixtures/bin/*.pdb
+var demoSymbols embed.FS
+
+// demoSymbolDir writes the embedded PDBs to a per-user temporary folder
+// and returns it ("" when that fails).
+func demoSymbolDir() string {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("ntdbg-demo-symbols-%d", os.Getuid()))
+	entries, err := fs.ReadDir(demoSymbols, "testdata/fixtures/bin")
+	if err != nil || os.MkdirAll(dir, 0o755) != nil {
+		return ""
+	}
+	for _, e := range entries {
+		data, err := demoSymbols.ReadFile("testdata/fixtures/bin/" + e.Name())
+		if err != nil {
+			return ""
+		}
+		dst := filepath.Join(dir, e.Name())
+		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
+			continue
+		}
+		if os.WriteFile(dst, data, 0o644) != nil {
+			return ""
+		}
+	}
+	return dir
+}
 
 const demoName = "<bundled demo: testdata/demo/demo.dmp>"
 
@@ -64,6 +96,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		target, path = t, demoName
 		notice = "ntdbg: no dump given; opening the bundled demo dump (ntdbg -z <file> opens your own)."
+		if symPath == "" {
+			symPath = demoSymbolDir()
+		}
 	} else {
 		f, err := os.Open(path)
 		if err != nil {

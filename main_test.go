@@ -18,12 +18,13 @@ const shared = "../shared/realdumps"
 var goldenCases = []struct {
 	name, dump string
 	real       bool
+	args       []string
 }{
-	{"sigsegv", shared + "/lldb/sigsegv.dmp", true},
-	{"tiny-xsave", shared + "/breakpad/tiny-exe-with-cet-xsave.dmp", true},
-	{"minidump2", shared + "/breakpad/minidump2.dmp", true},
-	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true},
-	{"demo", "testdata/demo/demo.dmp", false},
+	{"sigsegv", shared + "/lldb/sigsegv.dmp", true, []string{"-y", shared + "/lldb/sigsegv.pdb"}},
+	{"tiny-xsave", shared + "/breakpad/tiny-exe-with-cet-xsave.dmp", true, nil},
+	{"minidump2", shared + "/breakpad/minidump2.dmp", true, nil},
+	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
+	{"demo", "testdata/demo/demo.dmp", false, []string{"-y", "testdata/fixtures/bin"}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as
@@ -54,7 +55,7 @@ func TestGoldenTranscripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, code := transcript(t, tc.dump, string(script))
+			got, code := transcript(t, tc.dump, string(script), tc.args...)
 			if code != 0 {
 				t.Fatalf("exit code %d", code)
 			}
@@ -146,7 +147,7 @@ func TestBadDumpsGetAClearMessage(t *testing.T) {
 	p := filepath.Join(dir, "short-memory.dmp")
 	os.WriteFile(p, demo[:len(demo)-0x3000], 0o644)
 	out, code := transcript(t, p, "~\ndq @rsp L2\nq\n")
-	if code != 0 || !strings.Contains(out, "runs past the end of the file") || !strings.Contains(out, "00000092`cf3ff978  00007fff`97091f2e") {
+	if code != 0 || !strings.Contains(out, "runs past the end of the file") || !strings.Contains(out, "00000092`cf3ffd58  00007fff`97c01024") {
 		t.Errorf("short memory: exit %d\n%s", code, out)
 	}
 }

@@ -88,7 +88,7 @@ func TestEvaluate(t *testing.T) {
 		"ntdll":                       0x00007fff97c00000,
 		"NTDLL+10":                    0x00007fff97c00010,
 		"vmms + 0n16":                 0x00007ff776a40010,
-		".":                           0x00007fff97c3124a,
+		".":                           0x00007fff97c010cd,
 	}
 	for expr, want := range cases {
 		got, err := c.Eval(expr)
@@ -137,7 +137,7 @@ func TestThreadPrefixes(t *testing.T) {
 		t.Fatalf("~~[43d8]s: thread %d, %q", c.S.CurThread, got)
 	}
 	got = run(t, c, out, "~1 r rip")
-	if got != "rip=00007fff97c30b0a\n" || c.S.CurThread != 4 {
+	if got != "rip=00007fff97c010c2\n" || c.S.CurThread != 4 {
 		t.Errorf("~1 r rip: %q, thread %d", got, c.S.CurThread)
 	}
 	got = run(t, c, out, "~* r rcx")

@@ -85,6 +85,8 @@ func (c *Ctx) disasmLine(addr uint64) (string, int) {
 }
 
 var hexNum = regexp.MustCompile(`0x[0-9a-f]+`)
+var barePtr = regexp.MustCompile(`(^|,)ptr \[`)
+var ripRel = regexp.MustCompile(`\[rip[+-]0x[0-9a-f]+\]`)
 
 // formatInst turns x86asm's Intel syntax into WinDbg's flavour: no space
 // after commas, `28h` numbers, branch targets as `symbol (address)`.
@@ -100,8 +102,22 @@ func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
 		}
 		return fmt.Sprintf("%s %s", mn, c.ptr(target))
 	}
+	if inst.Op == x86asm.INT && inst.Args[0] == x86asm.Imm(3) || inst.Op.String() == "INT3" {
+		return "int 3"
+	}
 	s := x86asm.IntelSyntax(inst, pc, nil)
 	s = strings.ReplaceAll(s, ", ", ",")
+	s = barePtr.ReplaceAllString(s, "$1[") // lea has no operand size
+	for _, a := range inst.Args {
+		if mem, ok := a.(x86asm.Mem); ok && mem.Base == x86asm.RIP && mem.Index == 0 {
+			target := pc + uint64(inst.Len) + uint64(mem.Disp)
+			where := c.ptr(target)
+			if sym := c.symbolize(target); sym != "" {
+				where = sym + " (" + where + ")"
+			}
+			s = ripRel.ReplaceAllString(s, "["+where+"]")
+		}
+	}
 	s = strings.ReplaceAll(s, "[]", "[0]") // an absolute address of 0
 	s = hexNum.ReplaceAllStringFunc(s, func(h string) string {
 		v, err := strconv.ParseUint(h[2:], 16, 64)

@@ -118,7 +118,8 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		if !match(m) {
 			continue
 		}
-		c.Printf("%s %s   %-8s %c %-23s%s\n", c.ptr(m.Base), c.ptr(m.End()), m.Name, moduleFlag(m), "(deferred)", "")
+		status, file := c.symbolStatus(m)
+		c.Printf("%s %s   %-8s %c %-23s%s\n", c.ptr(m.Base), c.ptr(m.End()), m.Name, moduleFlag(m), status, file)
 		if o.verbose {
 			c.moduleDetails(m)
 		}
@@ -145,6 +146,25 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		}
 	}
 	return nil
+}
+
+// symbolStatus is lm's symbol column: the state and the file it came from.
+func (c *Ctx) symbolStatus(m *engine.Module) (string, string) {
+	if c.Symbols == nil {
+		return "(deferred)", ""
+	}
+	ms := c.Symbols.Get(m)
+	switch ms.State {
+	case engine.SymPDB:
+		return "(pdb symbols)", engine.Sanitize(ms.PdbPath)
+	case engine.SymPrivatePDB:
+		return "(private pdb symbols)", engine.Sanitize(ms.PdbPath)
+	case engine.SymExport:
+		return "(export symbols)", m.ImageName
+	case engine.SymNone:
+		return "(no symbols)", ""
+	}
+	return "(deferred)", ""
 }
 
 // moduleFlag is the letter lm prints between name and status: T for a module
@@ -195,6 +215,11 @@ func versionText(ms, ls uint32) string {
 }
 
 func (c *Ctx) moduleDetails(m *engine.Module) {
+	if c.Symbols != nil {
+		if ms := c.Symbols.Get(m); ms.PdbPath != "" {
+			c.Printf("    Loaded symbol image file: %s\n", engine.Sanitize(ms.PdbPath))
+		}
+	}
 	c.Printf("    Image path: %s\n", m.Path)
 	c.Printf("    Image name: %s\n", m.ImageName)
 	c.Println("    Browse all global symbols  functions  data")

@@ -95,7 +95,7 @@ func Commands() []*Command {
 	return out
 }
 
-var families = []string{"threads", "stacks", "registers and memory", "modules and target", "expressions and events", "process structures", "session", "help"}
+var families = []string{"threads", "stacks", "types", "symbols", "disassembly", "registers and memory", "modules and target", "expressions and events", "process structures", "session", "help"}
 
 func familyRank(f string) int {
 	for i, x := range families {

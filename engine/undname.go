@@ -7,6 +7,9 @@ import "strings"
 // becomes `VmNetworkInterfaceTable::Initialize`. Names it cannot read
 // (templates, most operators) are returned as they are.
 func Undecorate(name string) string {
+	if strings.HasPrefix(name, "__imp_") {
+		return "_imp_" + Undecorate(name[6:])
+	}
 	if !strings.HasPrefix(name, "?") || strings.HasPrefix(name, "??_") || strings.Contains(name, "?$") {
 		return name
 	}

@@ -1,0 +1,149 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+)
+
+func init() {
+	Register(&Command{Name: "u", Family: "disassembly", Syntax: "u [Address [L Count | EndAddress]]",
+		Summary: "disassemble forward (8 instructions by default)", Run: cmdU})
+	Register(&Command{Name: "ub", Family: "disassembly", Syntax: "ub [Address [L Count]]",
+		Summary: "disassemble the instructions before an address", Run: cmdUB})
+	Register(&Command{Name: "uf", Family: "disassembly", Syntax: "uf Address",
+		Summary: "disassemble a whole function (its .pdata extent, or its symbol's size)", Run: cmdUF})
+}
+
+// disasm prints count instructions from addr (or up to end), with a
+// `symbol:` label before the first one and whenever the symbol changes.
+func (c *Ctx) disasm(addr uint64, count int, end uint64) uint64 {
+	lastFn := ""
+	for i := 0; (count > 0 && i < count) || (end != 0 && addr < end); i++ {
+		label := c.symbolize(addr)
+		fn := label
+		if j := strings.LastIndex(fn, "+0x"); j >= 0 {
+			fn = fn[:j]
+		}
+		if i == 0 || (fn != lastFn && !strings.Contains(label, "+0x")) {
+			if label != "" {
+				c.Printf("%s:\n", label)
+			}
+		}
+		lastFn = fn
+		line, n := c.disasmLine(addr)
+		c.Println(line)
+		addr += uint64(n)
+		if i > 0x10000 {
+			break
+		}
+	}
+	return addr
+}
+
+func (c *Ctx) startAddr(r rangeSpec) uint64 {
+	if r.hasAddr {
+		return r.addr
+	}
+	if c.hasLast && c.lastKind == "u" {
+		return c.lastAddr
+	}
+	regs, err := c.S.Registers()
+	if err != nil {
+		return 0
+	}
+	return regs.IP
+}
+
+func cmdU(c *Ctx, inv *Invocation) error {
+	r, err := c.parseRange(inv, 1)
+	if err != nil {
+		return err
+	}
+	start := c.startAddr(r)
+	count, end := 8, uint64(0)
+	if r.hasLen {
+		if strings.Contains(strings.ToLower(inv.Args), "l") {
+			count = int(r.count)
+		} else {
+			count, end = 0, start+r.count
+		}
+	}
+	next := c.disasm(start, count, end)
+	c.lastKind, c.lastAddr, c.hasLast = "u", next, true
+	return nil
+}
+
+// cmdUB finds a start before the address from which decoding lands exactly
+// on it, preferring the containing function's start when symbols know it.
+func cmdUB(c *Ctx, inv *Invocation) error {
+	r, err := c.parseRange(inv, 1)
+	if err != nil {
+		return err
+	}
+	target := c.startAddr(r)
+	count := 8
+	if r.hasLen {
+		count = int(r.count)
+	}
+	var best []uint64
+	for back := uint64(1); back <= uint64(count)*15 && back <= target; back++ {
+		var starts []uint64
+		a := target - back
+		for a < target {
+			starts = append(starts, a)
+			_, n := c.disasmLine(a)
+			a += uint64(n)
+		}
+		if a == target && len(starts) >= count {
+			best = starts[len(starts)-count:]
+			break
+		}
+		if a == target && len(starts) > len(best) {
+			best = starts
+		}
+	}
+	if len(best) == 0 {
+		return fmt.Errorf("Memory access error at '%s'", c.ptr(target))
+	}
+	c.disasm(best[0], len(best), 0)
+	return nil
+}
+
+func cmdUF(c *Ctx, inv *Invocation) error {
+	addr, err := c.Eval(inv.Args)
+	if err != nil {
+		return shiftErr(err, inv.ArgsOff)
+	}
+	m := c.S.ModuleAt(addr)
+	if m == nil {
+		return fmt.Errorf("No code found, aborting")
+	}
+	start, end := uint64(0), uint64(0)
+	if img := c.S.Images; img != nil {
+		if pe := img.Image(m); pe != nil {
+			if rf, ok := pe.LookupFunction(uint32(addr - m.Base)); ok {
+				for rf2 := rf; ; {
+					ui, err := pe.ReadUnwindInfo(rf2.UnwindData)
+					if err != nil || ui.Chained == nil {
+						break
+					}
+					rf2 = *ui.Chained
+					rf.Begin = rf2.Begin
+				}
+				start, end = m.Base+uint64(rf.Begin), m.Base+uint64(rf.End)
+			}
+		}
+	}
+	if start == 0 && c.Symbols != nil {
+		for _, s := range c.Symbols.Match(m, func(string) bool { return true }) {
+			if s.Addr <= addr && addr < s.Addr+uint64(s.Size) {
+				start, end = s.Addr, s.Addr+uint64(s.Size)
+			}
+		}
+	}
+	if start == 0 {
+		return fmt.Errorf("No code found, aborting")
+	}
+	c.disasm(start, 0, end)
+	return nil
+}

@@ -1,0 +1,266 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"ntdbg/engine"
+)
+
+func init() {
+	Register(&Command{Name: "x", Family: "symbols", Syntax: "x Module!Pattern",
+		Summary: "list symbols matching a wildcard pattern (case-insensitive)", Run: cmdX})
+	Register(&Command{Name: "ln", Family: "symbols", Syntax: "ln Address",
+		Summary: "show the symbols nearest to an address", Run: cmdLN})
+	Register(&Command{Name: ".sympath", Family: "symbols", Syntax: ".sympath[+] [Path[;...]]",
+		Summary: "show, set or extend the symbol path (srv*cache*url, cache*dir, folders)", Run: cmdSympath})
+	Register(&Command{Name: ".symfix", Family: "symbols", Syntax: ".symfix[+] [LocalCache]",
+		Summary: "use (or add) Microsoft's symbol server with a local cache", Run: cmdSymfix})
+	Register(&Command{Name: ".reload", Family: "symbols", Syntax: ".reload [/f] [Module]",
+		Summary: "drop loaded symbols so they load again (lazily, or now with /f)", Run: cmdReload})
+	Register(&Command{Name: "!sym", Family: "symbols", Syntax: "!sym noisy | quiet",
+		Summary: "turn the symbol search trace on or off", Run: cmdSym})
+}
+
+func (c *Ctx) needSymbols() error {
+	if c.Symbols == nil {
+		return fmt.Errorf("no symbol layer")
+	}
+	return nil
+}
+
+// splitModulePattern splits `mod!pat`; a pattern without `!` applies to every module.
+func splitModulePattern(s string) (string, string) {
+	if m, p, ok := strings.Cut(s, "!"); ok {
+		return m, p
+	}
+	return "*", s
+}
+
+func wildName(pattern, s string) bool {
+	p := strings.ToLower(pattern)
+	n := strings.ToLower(s)
+	// One leading underscore in the pattern matches any number of them.
+	if strings.HasPrefix(p, "_") && !strings.HasPrefix(p, "__") {
+		p = strings.TrimLeft(p, "_")
+		n = strings.TrimLeft(n, "_")
+	}
+	p = strings.NewReplacer("[", "\\[", "]", "\\]").Replace(p)
+	ok, err := path.Match(p, n)
+	return err == nil && ok
+}
+
+func cmdX(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	arg := strings.TrimSpace(inv.Args)
+	for strings.HasPrefix(arg, "/") {
+		f := strings.Fields(arg)
+		arg = strings.TrimSpace(strings.TrimPrefix(arg, f[0]))
+	}
+	if arg == "" {
+		return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff + len(inv.Args)}
+	}
+	modPat, symPat := splitModulePattern(arg)
+	found := false
+	for _, m := range c.S.Target.Modules() {
+		if !wildMatch(modPat, m.Name) {
+			continue
+		}
+		found = true
+		for _, s := range c.Symbols.Match(m, func(n string) bool { return wildName(symPat, n) }) {
+			suffix := " (<no parameter info>)"
+			if s.Data {
+				suffix = " = <no type information>"
+			}
+			c.Printf("%s %s!%s%s\n", c.ptr(s.Addr), m.Name, engine.Sanitize(s.Name), suffix)
+		}
+	}
+	if !found {
+		return fmt.Errorf("Couldn't resolve error at '%s'", arg)
+	}
+	return nil
+}
+
+func cmdLN(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	addr, err := c.Eval(inv.Args)
+	if err != nil {
+		return shiftErr(err, inv.ArgsOff)
+	}
+	m := c.S.ModuleAt(addr)
+	if m == nil {
+		return nil
+	}
+	var below, above *engine.SymbolInfo
+	for _, s := range c.Symbols.Match(m, func(string) bool { return true }) {
+		s := s
+		if s.Data {
+			continue
+		}
+		if s.Addr <= addr && (below == nil || s.Addr >= below.Addr) {
+			below = &s
+		}
+		if s.Addr > addr && (above == nil || s.Addr < above.Addr) {
+			above = &s
+		}
+	}
+	c.Println("Browse module")
+	c.Println("Set bu breakpoint")
+	c.Println()
+	left := fmt.Sprintf("(%s)   %s", c.ptr(m.Base), m.Name)
+	if below != nil {
+		left = fmt.Sprintf("(%s)   %s!%s", c.ptr(below.Addr), m.Name, below.Name)
+		if addr != below.Addr {
+			left += fmt.Sprintf("+0x%x", addr-below.Addr)
+		}
+	} else {
+		left += fmt.Sprintf("+0x%x", addr-m.Base)
+	}
+	if above != nil {
+		c.Printf("%s   |  (%s)   %s!%s\n", left, c.ptr(above.Addr), m.Name, above.Name)
+	} else {
+		c.Println(left)
+	}
+	if below != nil && below.Addr == addr {
+		c.Println("Exact matches:")
+		c.Printf("    %s!%s (<no parameter info>)\n", m.Name, below.Name)
+	}
+	return nil
+}
+
+func (c *Ctx) printSympath() {
+	c.Printf("Symbol search path is: %s\n", c.Symbols.PathText)
+	var exp []string
+	for _, e := range c.Symbols.Path {
+		if e.IsServer() {
+			exp = append(exp, "SRV*"+strings.Join(e.Tiers, "*"))
+		} else {
+			exp = append(exp, e.Dir)
+		}
+	}
+	c.Printf("Expanded Symbol search path is: %s\n", strings.Join(exp, ";"))
+	c.Println()
+	c.Println("************* Path validation summary **************")
+	c.Println("Response                         Time (ms)     Location")
+	for _, e := range c.Symbols.Path {
+		status := "Deferred"
+		if !e.IsServer() {
+			status = "OK"
+			if !fileOrDirExists(e.Dir) {
+				status = "Error"
+			}
+		}
+		c.Printf("%-46s %s\n", status, e.Raw)
+	}
+}
+
+func fileOrDirExists(p string) bool {
+	_, err := statPath(p)
+	return err == nil
+}
+
+func cmdSympath(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	arg := strings.TrimSpace(inv.Args)
+	if arg != "" {
+		if strings.HasPrefix(arg, "+") {
+			arg = strings.TrimSpace(arg[1:])
+			if c.Symbols.PathText != "" {
+				arg = c.Symbols.PathText + ";" + arg
+			}
+		}
+		c.Symbols.SetPath(arg)
+	}
+	c.printSympath()
+	return nil
+}
+
+func cmdSymfix(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	arg := strings.TrimSpace(inv.Args)
+	appendMode := strings.HasPrefix(arg, "+")
+	arg = strings.TrimSpace(strings.TrimPrefix(arg, "+"))
+	elem := "srv*"
+	if arg != "" {
+		elem = "srv*" + arg + "*" + engine.DefaultSymbolServer
+	}
+	if appendMode && c.Symbols.PathText != "" {
+		elem = c.Symbols.PathText + ";" + elem
+	}
+	c.Symbols.SetPath(elem)
+	return nil
+}
+
+func cmdReload(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	force := false
+	var target string
+	for _, f := range strings.Fields(inv.Args) {
+		switch strings.ToLower(f) {
+		case "/f", "/i":
+			force = true
+		case "/d", "/s", "/user", "/n", "/v", "/o", "/w":
+		default:
+			if !strings.HasPrefix(f, "/") {
+				target = f
+			}
+		}
+	}
+	var mods []*engine.Module
+	for _, m := range c.S.Target.Modules() {
+		if target == "" || strings.EqualFold(m.ImageName, target) || strings.EqualFold(m.Name, target) {
+			mods = append(mods, m)
+		}
+	}
+	if target != "" && len(mods) == 0 {
+		return fmt.Errorf("\"%s\" was not found in the image list.", engine.Sanitize(target))
+	}
+	if target == "" {
+		c.Println("Reloading current modules")
+	}
+	for _, m := range mods {
+		c.Symbols.Unload(m)
+		if force {
+			c.Symbols.Load(m)
+		}
+	}
+	if target == "" {
+		c.Println(loadDots(len(mods)))
+	}
+	return nil
+}
+
+func cmdSym(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(inv.Args)) {
+	case "noisy":
+		c.Symbols.Noisy = true
+		c.Println("noisy mode - symbol prompts on")
+	case "quiet":
+		c.Symbols.Noisy = false
+		c.Println("quiet mode - symbol prompts off")
+	default:
+		if c.Symbols.Noisy {
+			c.Println("!sym <noisy/quiet - prompts/prompts off> - noisy mode is on")
+		} else {
+			c.Println("!sym <noisy/quiet - prompts/prompts off> - quiet mode is on")
+		}
+	}
+	return nil
+}
+
+func statPath(p string) (os.FileInfo, error) { return os.Stat(p) }
