@@ -149,3 +149,98 @@ func TestGoldenAgreesWithBreakpad(t *testing.T) {
 		t.Fatalf("parsed too little of minidump2.dump.out: %v", seen)
 	}
 }
+
+// TestDemoStacksAgreeWithLLDB holds the demo's `~*k` and `~*kcn` output
+// against lldb's `bt all` on the same dump with the fixture images beside
+// it: every frame lldb recovers must be ours too, same function, same
+// return address. (lldb 14 stops at the chained-unwind frame of thread 2;
+// ours goes on, and engine tests check those frames against the generator.)
+func TestDemoStacksAgreeWithLLDB(t *testing.T) {
+	peer, err := os.ReadFile("testdata/peer/demo.lldb.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := golden(t, "demo")
+	reThreadHdr := regexp.MustCompile(`^[* ] *thread #(\d+)$`)
+	reFrame := regexp.MustCompile("frame #(\\d+): 0x([0-9a-f]+) ([^`]+)`(\\S+)")
+	type lframe struct {
+		pc   uint64
+		name string
+	}
+	lldb := map[int][]lframe{}
+	cur := -1
+	inBT := false
+	for _, l := range strings.Split(string(peer), "\n") {
+		if strings.HasPrefix(l, "(lldb) bt all") {
+			inBT = true
+			continue
+		}
+		if strings.HasPrefix(l, "(lldb) image") {
+			inBT = false
+		}
+		if !inBT {
+			continue
+		}
+		if m := reThreadHdr.FindStringSubmatch(l); m != nil {
+			cur, _ = strconv.Atoi(m[1])
+			continue
+		}
+		if m := reFrame.FindStringSubmatch(l); m != nil {
+			pc, _ := strconv.ParseUint(m[2], 16, 64)
+			mod := strings.TrimSuffix(m[3], filepath.Ext(m[3]))
+			lldb[cur-1] = append(lldb[cur-1], lframe{pc, mod + "!" + m[4]})
+		}
+	}
+	if len(lldb) != 5 {
+		t.Fatalf("parsed %d lldb threads", len(lldb))
+	}
+	// Split the golden into per-thread blocks of `~*kcn` and `~*k`.
+	kcn := section(g, "0:000> ~*kcn\n", "0:000> ~*k\n")
+	k := section(g, "0:000> ~*k\n", "0:000> ~4s\n")
+	compared := 0
+	defer func() {
+		if compared < 40 {
+			t.Errorf("compared only %d frames", compared)
+		}
+	}()
+	for th, frames := range lldb {
+		kcnBlock := threadBlock(kcn, th)
+		kBlock := threadBlock(k, th)
+		for i, f := range frames {
+			compared++
+			if want := fmt.Sprintf("\n%02x %s", i, f.name); !strings.Contains(kcnBlock, want) {
+				t.Errorf("thread %d frame %d: lldb names it %s; kcn block:\n%s", th, i, f.name, kcnBlock)
+			}
+			if i > 0 {
+				// Our frame i-1 returns to lldb's frame i.
+				re := regexp.MustCompile(fmt.Sprintf(`\n%02x \S+ %s `, i-1, regexp.QuoteMeta(ptr64(f.pc))))
+				if !re.MatchString(kBlock) {
+					t.Errorf("thread %d: frame %02x's RetAddr is not lldb's frame %d pc %x", th, i-1, i, f.pc)
+				}
+			}
+		}
+	}
+}
+
+func section(s, from, to string) string {
+	i := strings.Index(s, from)
+	j := strings.Index(s, to)
+	if i < 0 || j < i {
+		return ""
+	}
+	return s[i:j]
+}
+
+// threadBlock returns the part of a `~*` output for thread index th.
+func threadBlock(s string, th int) string {
+	re := regexp.MustCompile(fmt.Sprintf(`(?m)^[.# ]%3d  Id: `, th))
+	loc := re.FindStringIndex(s)
+	if loc == nil {
+		return ""
+	}
+	rest := s[loc[0]:]
+	if end := strings.Index(rest[1:], "\n\n"); end >= 0 {
+		rest = rest[:end+1]
+	}
+	return rest
+}
