@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"ntdbg/testdata/gen/demo"
+)
+
+func demoTarget(t testing.TB) *UserTarget {
+	data := demo.Build().Bytes()
+	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+func TestParseSymbolPath(t *testing.T) {
+	t.Setenv("DBGHELP_HOMEDIR", "/home/dbg")
+	els := ParseSymbolPath(`srv*c:\sym*https://msdl.microsoft.com/download/symbols;d:\mine; cache*/tmp/c ;srv*https://example.test/s;SRV*`)
+	if len(els) != 4 {
+		t.Fatalf("%d elements: %+v", len(els), els)
+	}
+	if !els[0].IsServer() || els[0].Tiers[0] != `c:\sym` || els[0].Tiers[1] != DefaultSymbolServer {
+		t.Errorf("srv*cache*url: %+v", els[0])
+	}
+	if els[1].Dir != `d:\mine` {
+		t.Errorf("plain dir: %+v", els[1])
+	}
+	if els[2].Tiers[0] != "/tmp/c" || els[2].Tiers[1] != "https://example.test/s" {
+		t.Errorf("cache* then srv*url: %+v", els[2])
+	}
+	if els[3].Tiers[0] != "/tmp/c" || els[3].Tiers[1] != DefaultSymbolServer {
+		t.Errorf("bare srv*: %+v", els[3])
+	}
+	if got := ParseSymbolPath("srv*"); got[0].Tiers[0] != filepath.Join("/home/dbg", "sym") {
+		t.Errorf("default cache: %+v", got)
+	}
+}
+
+func TestStorePathsStayInsideTheStore(t *testing.T) {
+	for _, bad := range []string{"..", "../x.pdb", `..\x.pdb`, "a/b.pdb", `c:\x.pdb`, "x\x00.pdb", ""} {
+		if _, ok := StoreRelPath(bad, "ABC1"); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, ok := StoreRelPath("x.pdb", "../1"); ok {
+		t.Error("bad index accepted")
+	}
+	if p, ok := StoreRelPath("ntdll.pdb", "96EF4ED537402DAAA51D4A4212EA4B2C1"); !ok || p != filepath.Join("ntdll.pdb", "96EF4ED537402DAAA51D4A4212EA4B2C1", "ntdll.pdb") {
+		t.Errorf("good name: %q %v", p, ok)
+	}
+	// A dump whose CodeView name climbs directories only ever yields its base name.
+	if BaseName(`..\..\..\evil.pdb`) != "evil.pdb" {
+		t.Error("BaseName")
+	}
+}
+
+// TestSymbolServerEndToEnd serves the fixture PDBs over HTTP: the first
+// session downloads into a cache in the symbol-store layout; the second
+// finds them there with the server gone; a corrupt file is discarded.
+func TestSymbolServerEndToEnd(t *testing.T) {
+	tg := demoTarget(t)
+	var hits int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		atomic.AddInt32(&hits, 1)
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if len(parts) != 3 || parts[0] != parts[2] {
+			http.NotFound(w, r)
+			return
+		}
+		if parts[0] == "kernel32.pdb" {
+			w.Write([]byte("Microsoft C/C++ MSF 7.00\r\n\x1aDS\x00\x00\x00 this is not a real pdb"))
+			return
+		}
+		data, err := os.ReadFile(filepath.Join(demo.FixtureDir(), parts[0]))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(data)
+	}))
+	cache := t.TempDir()
+	path := "srv*" + cache + "*" + srv.URL
+	s := NewSymbols(tg, path)
+	var notes []string
+	s.Notify = func(m string) { notes = append(notes, m) }
+	nsi := NewSession(tg).ModuleByName("nsi")
+	ms := s.Load(nsi)
+	if ms.State != SymPrivatePDB {
+		t.Fatalf("nsi state %d, notes %v", ms.State, notes)
+	}
+	want := filepath.Join(cache, "nsi.pdb", nsi.PdbGUID+"1", "nsi.pdb")
+	if ms.PdbPath != want {
+		t.Errorf("cached at %s, want %s", ms.PdbPath, want)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatal(err)
+	}
+	if m, sym, _, ok := s.Nearest(nsi.Base + 0x1010); !ok || m != nsi || sym != "NsiAllocateAndGetTable" {
+		t.Errorf("nearest: %v %q", ok, sym)
+	}
+	first := atomic.LoadInt32(&hits)
+	// kernel32's "PDB" is garbage: discarded, not cached; exports take over.
+	k32 := NewSession(tg).ModuleByName("kernel32")
+	if ms := s.Load(k32); ms.State != SymExport {
+		t.Errorf("kernel32 state %d", ms.State)
+	}
+	matches, _ := filepath.Glob(filepath.Join(cache, "kernel32.pdb", "*", "*"))
+	if len(matches) != 0 {
+		t.Errorf("corrupt download cached: %v", matches)
+	}
+	srv.Close()
+	// Offline: the cache answers, the server is not asked.
+	s2 := NewSymbols(tg, path)
+	if ms := s2.Load(nsi); ms.State != SymPrivatePDB || ms.PdbPath != want {
+		t.Errorf("offline: state %d path %s", ms.State, ms.PdbPath)
+	}
+	if atomic.LoadInt32(&hits) != first+1 { // only the kernel32 request
+		t.Errorf("server asked %d times", atomic.LoadInt32(&hits))
+	}
+}
+
+func TestPlainDirectoryAndMismatch(t *testing.T) {
+	tg := demoTarget(t)
+	dir := t.TempDir()
+	// A PDB with the right name but another GUID is refused.
+	other, _ := os.ReadFile(filepath.Join(demo.FixtureDir(), "kernel32.pdb"))
+	os.WriteFile(filepath.Join(dir, "nsi.pdb"), other, 0o644)
+	s := NewSymbols(tg, dir)
+	var notes []string
+	s.Notify = func(m string) { notes = append(notes, m) }
+	s.Noisy = true
+	nsi := NewSession(tg).ModuleByName("nsi")
+	if ms := s.Load(nsi); ms.State == SymPrivatePDB || ms.State == SymPDB {
+		t.Error("mismatched PDB accepted")
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "mismatched") {
+		t.Errorf("no mismatch note: %v", notes)
+	}
+	// The right one, straight from the fixture folder.
+	s = NewSymbols(tg, demo.FixtureDir())
+	if ms := s.Load(nsi); ms.State != SymPrivatePDB {
+		t.Errorf("fixture dir: state %d", ms.State)
+	}
+}
