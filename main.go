@@ -24,7 +24,8 @@ var demoDump []byte
 // The demo's PDBs ship inside the binary so that the demo has symbols
 // without any set-up; they are written to a temporary folder on first use.
 //
-//go:embed testdata/fixtures/bin/*.pdb
+//go:embed testdata/fixtures/bin/ntdll.pdb testdata/fixtures/bin/kernel32.pdb testdata/fixtures/bin/nsi.pdb
+//go:embed testdata/fixtures/bin/IPHLPAPI.pdb testdata/fixtures/bin/RPCRT4.pdb testdata/fixtures/bin/vmms.pdb
 var demoSymbols embed.FS
 
 // demoSymbolDir writes the embedded PDBs to a per-user temporary folder

@@ -314,3 +314,87 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+const manyTypes = "../../testdata/fixtures/bin/manytypes.pdb"
+
+// BenchmarkOpenAndTypeLookup opens a PDB of 13,605 type records, finds one
+// structure by name through the TPI hash and lays out its members, as
+// `dt mod!Type` does.
+func BenchmarkOpenAndTypeLookup(b *testing.B) {
+	data, err := os.ReadFile(manyTypes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tpi, _ := f.TPI()
+		ty, err := tpi.FindUDT(fmt.Sprintf("_BENCH_TYPE_%d", 1000+i%2000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ms, err := tpi.Fields(ty.FieldList); err != nil || len(ms) != 4 {
+			b.Fatalf("%d members, %v", len(ms), err)
+		}
+	}
+}
+
+// BenchmarkRecursiveLayout is `dt -r` on the root structure: every nested
+// structure resolved (forward references through the hash) and laid out.
+func BenchmarkRecursiveLayout(b *testing.B) {
+	data, err := os.ReadFile(manyTypes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f, _ := Open(bytes.NewReader(data), int64(len(data)))
+		tpi, _ := f.TPI()
+		root, err := tpi.FindUDT("_BENCH_ROOT")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := layout(b, tpi, root, 0); n < 8 {
+			b.Fatalf("laid out %d members", n)
+		}
+	}
+}
+
+func layout(b *testing.B, tpi *TypeTable, t *Type, depth int) int {
+	ms, err := tpi.Fields(tpi.Resolve(t).FieldList)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, m := range ms {
+		n++
+		if m.Type >= 0x1000 && depth < 3 {
+			if mt, err := tpi.Type(m.Type); err == nil && mt.IsUDT() {
+				n += layout(b, tpi, mt, depth+1)
+			}
+		}
+	}
+	return n
+}
+
+func TestManyTypesPDB(t *testing.T) {
+	f, err := openPDB(t, manyTypes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpi, _ := f.TPI()
+	begin, end := tpi.Range()
+	if end-begin < 10000 {
+		t.Fatalf("only %d type records", end-begin)
+	}
+	ty, err := tpi.FindUDT("_BENCH_TYPE_3399")
+	if err != nil || ty.Size != 0x20 {
+		t.Fatalf("%+v %v", ty, err)
+	}
+	if n := len(tpi.t.cache); n > 100 {
+		t.Errorf("decoded %d records for one lookup", n)
+	}
+}
