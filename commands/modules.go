@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"ntdbg/dumpfmt/pe"
 	"ntdbg/engine"
 )
 
@@ -222,8 +223,20 @@ func (c *Ctx) moduleDetails(m *engine.Module) {
 	}
 	c.Printf("    Image path: %s\n", m.Path)
 	c.Printf("    Image name: %s\n", m.ImageName)
+	var img *pe.File
+	if c.S.Images != nil {
+		img = c.S.Images.Image(m)
+	}
+	repro := img != nil && img.Reproducible()
+	if repro {
+		c.Println("    Image was built with /Brepro flag.")
+	}
 	c.Println("    Browse all global symbols  functions  data")
-	c.Printf("    Timestamp:        %s\n", c.stampText(m.TimeDateStamp))
+	if repro {
+		c.Printf("    Timestamp:        %08X (This is a reproducible build file hash, not a timestamp)\n", m.TimeDateStamp)
+	} else {
+		c.Printf("    Timestamp:        %s\n", c.stampText(m.TimeDateStamp))
+	}
 	c.Printf("    CheckSum:         %08X\n", m.CheckSum)
 	c.Printf("    ImageSize:        %08X\n", m.Size)
 	if v := m.Version; v != nil {
@@ -237,6 +250,24 @@ func (c *Ctx) moduleDetails(m *engine.Module) {
 		}
 		c.Printf("    File type:        %X.%X %s\n", v.Type, v.Subtype, t)
 		c.Printf("    File date:        %08X.%08X\n", v.DateMS, v.DateLS)
+	}
+	if img == nil {
+		return
+	}
+	if ver, err := img.Version(); err == nil {
+		var tr []string
+		for _, t := range ver.Translations {
+			tr = append(tr, fmt.Sprintf("%04x.%04x", t>>16, t&0xffff))
+		}
+		if len(tr) > 0 {
+			c.Printf("    Translations:     %s\n", strings.Join(tr, " "))
+		}
+		if len(ver.Strings) > 0 {
+			c.Println("    Information from resource tables:")
+			for _, kv := range ver.Strings {
+				c.Printf("        %-18s%s\n", engine.Sanitize(kv.Key)+":", engine.Sanitize(kv.Value))
+			}
+		}
 	}
 }
 

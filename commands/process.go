@@ -17,8 +17,9 @@ func init() {
 		Summary: "show the process environment block, its loader lists and parameters", Run: cmdPeb})
 }
 
-// layout holds the documented offsets of the TEB/PEB fields we print, per
-// pointer size. They are the public NT_TIB/TEB/PEB layouts (formats-spec §6.7).
+// layout holds the offsets of the TEB/PEB fields we print, per pointer size:
+// the public NT_TIB/TEB/PEB layouts (formats-spec §6.7), overridden by
+// ntdll's type information whenever its PDB is found.
 type layout struct {
 	tebClientID, tebRpc, tebTLS, tebPeb, tebLastErr, tebOwnedLocks, tebLastStatus, tebHardError uint64
 	pebImageBase, pebLdr, pebParams, pebSubSys, pebHeap, pebGlobalFlag                          uint64
@@ -43,11 +44,39 @@ var layout32 = layout{
 	entBase: 0x18, entFullName: 0x24, entStamp: 0x44, entMemLinks: 0x8,
 }
 
+// layout starts from the documented offsets and replaces each one that
+// ntdll's PDB defines, found by field name in its type records.
 func (c *Ctx) layout() *layout {
+	l := layout32
 	if c.S.Target.Arch() == engine.ArchAMD64 {
-		return &layout64
+		l = layout64
 	}
-	return &layout32
+	if c.Symbols == nil {
+		return &l
+	}
+	overlay := func(typ string, fields map[string]*uint64) {
+		ref, err := c.Symbols.FindType("ntdll", typ)
+		if err != nil {
+			return
+		}
+		for path, dst := range fields {
+			if f, err := ref.Field(path); err == nil {
+				*dst = f.Offset
+			}
+		}
+	}
+	overlay("_TEB", map[string]*uint64{"ClientId": &l.tebClientID, "ActiveRpcHandle": &l.tebRpc,
+		"ThreadLocalStoragePointer": &l.tebTLS, "ProcessEnvironmentBlock": &l.tebPeb, "LastErrorValue": &l.tebLastErr,
+		"CountOfOwnedCriticalSections": &l.tebOwnedLocks, "LastStatusValue": &l.tebLastStatus, "HardErrorMode": &l.tebHardError})
+	overlay("_PEB", map[string]*uint64{"ImageBaseAddress": &l.pebImageBase, "Ldr": &l.pebLdr, "ProcessParameters": &l.pebParams,
+		"SubSystemData": &l.pebSubSys, "ProcessHeap": &l.pebHeap, "NtGlobalFlag": &l.pebGlobalFlag})
+	overlay("_PEB_LDR_DATA", map[string]*uint64{"InLoadOrderModuleList": &l.ldrLists[0], "InMemoryOrderModuleList": &l.ldrLists[1],
+		"InInitializationOrderModuleList": &l.ldrLists[2]})
+	overlay("_RTL_USER_PROCESS_PARAMETERS", map[string]*uint64{"CurrentDirectory": &l.ppCurDir, "DllPath": &l.ppDllPath,
+		"ImagePathName": &l.ppImage, "CommandLine": &l.ppCmdLine, "Environment": &l.ppEnv, "WindowTitle": &l.ppTitle})
+	overlay("_LDR_DATA_TABLE_ENTRY", map[string]*uint64{"DllBase": &l.entBase, "FullDllName": &l.entFullName,
+		"TimeDateStamp": &l.entStamp, "InMemoryOrderLinks": &l.entMemLinks})
+	return &l
 }
 
 // field reads a pointer-sized value and formats it, or question marks.

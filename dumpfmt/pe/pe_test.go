@@ -236,3 +236,55 @@ func FuzzUnwindInfo(f *testing.F) {
 		ParseUnwindInfo(0x1000, b)
 	})
 }
+
+// The fixture vmms.exe carries a version resource compiled by llvm-rc from
+// testdata/fixtures/src/vmms.rc; the values below are that source's.
+func TestVersionResource(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/fixtures/bin/vmms.exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(bytes.NewReader(data), int64(len(data)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.Version()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Fixed[2] != 6<<16|3 || v.Fixed[3] != 9600<<16|17415 || v.Fixed[8] != 0x40004 || v.Fixed[9] != 1 {
+		t.Errorf("fixed info %x", v.Fixed)
+	}
+	if len(v.Translations) != 1 || v.Translations[0] != 0x040904b0 {
+		t.Errorf("translations %x", v.Translations)
+	}
+	got := map[string]string{}
+	for _, kv := range v.Strings {
+		got[kv.Key] = kv.Value
+	}
+	if got["CompanyName"] != "ntdbg fixtures" || got["FileVersion"] != "6.3.9600.17415 (winblue_r4.141028-1500)" || len(got) != 7 {
+		t.Errorf("strings %v", got)
+	}
+	if !f.Reproducible() {
+		t.Error("built with /Brepro but no REPRO debug entry found")
+	}
+	cv, err := f.CodeView()
+	if err != nil || cv.PdbName != "vmms.pdb" || cv.Age != 1 {
+		t.Errorf("codeview %+v %v", cv, err)
+	}
+	exps, err := f.Exports()
+	if err != nil || len(exps) != 0 {
+		t.Errorf("vmms.exe exports %v %v", exps, err)
+	}
+	nt, _ := os.ReadFile("../../testdata/fixtures/bin/ntdll.dll")
+	g, _ := Open(bytes.NewReader(nt), int64(len(nt)), false)
+	exps, err = g.Exports()
+	names := map[string]uint32{}
+	for _, e := range exps {
+		names[e.Name] = e.RVA
+	}
+	// ntdll.map: RtlEnterCriticalSection at 0x1040, NtDeviceIoControlFile at 0x10c3.
+	if err != nil || names["RtlEnterCriticalSection"] != 0x1040 || names["NtDeviceIoControlFile"] != 0x10c3 {
+		t.Errorf("ntdll exports %v %v", names, err)
+	}
+}
