@@ -183,8 +183,10 @@ func (s *Session) Pseudo(name string) (uint64, error) {
 	case "retreg", "retreg64":
 		return regs.GPR[RegAX], nil
 	case "ra":
-		// Return address of the current frame. Without unwind data this is the
-		// value at the stack pointer, which is right at a call's first instruction.
+		// The return address of the current frame, from the unwinder.
+		if f := s.Unwind(regs, 2); len(f) > 0 && f[0].RetAddr != 0 {
+			return f[0].RetAddr, nil
+		}
 		v, err := s.ReadPointer(regs.SP())
 		if err != nil {
 			return 0, ErrBadPseudo

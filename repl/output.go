@@ -13,6 +13,8 @@ import (
 type Output struct {
 	mu      sync.Mutex
 	term    io.Writer
+	// Decorate, when set, colours lines for the terminal (never the log).
+	Decorate func(line string) string
 	log     *os.File
 	logName string
 	logErr  error
@@ -23,7 +25,15 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n, err := o.term.Write(p)
+	var n int
+	var err error
+	if o.Decorate != nil {
+		if _, err = io.WriteString(o.term, decorateLines(string(p), o.Decorate)); err == nil {
+			n = len(p)
+		}
+	} else {
+		n, err = o.term.Write(p)
+	}
 	if o.log != nil {
 		plain := ansi.ReplaceAll(p, nil)
 		if _, lerr := o.log.Write(plain); lerr != nil && o.logErr == nil {
@@ -78,4 +88,22 @@ func (o *Output) LogName() (string, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.logName, o.log != nil
+}
+
+// decorateLines applies fn to each complete line of s.
+func decorateLines(s string, fn func(string) string) string {
+	var b []byte
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] != '\n' {
+			i++
+		}
+		b = append(b, fn(s[:i])...)
+		if i < len(s) {
+			b = append(b, '\n')
+			i++
+		}
+		s = s[i:]
+	}
+	return string(b)
 }

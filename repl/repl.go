@@ -82,6 +82,9 @@ func New(opts Options) *Session {
 	syms.Progress = opts.Progress
 	s.ctx.Symbols = syms
 	s.ctx.S.Images = syms
+	if opts.Color {
+		s.out.Decorate = colourLine
+	}
 	return s
 }
 
@@ -210,6 +213,24 @@ func (s *Session) interactive() {
 			return
 		}
 	}
+}
+
+var (
+	errColour  = color.New(color.FgRed, color.Bold)
+	warnColour = color.New(color.FgYellow)
+)
+
+// colourLine marks errors red and warnings yellow on a terminal.
+func colourLine(l string) string {
+	t := strings.TrimSpace(l)
+	switch {
+	case strings.HasPrefix(t, "*** ERROR"), strings.HasPrefix(t, "^ "), strings.Contains(t, " error at '"),
+		strings.HasPrefix(t, "No export "), strings.HasPrefix(t, "Unable to "):
+		return errColour.Sprint(l)
+	case strings.HasPrefix(t, "*** WARNING"), strings.HasPrefix(t, "WARNING:"):
+		return warnColour.Sprint(l)
+	}
+	return l
 }
 
 // IsTerminal reports whether f is a terminal.

@@ -1,0 +1,74 @@
+package repl
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fatih/color"
+
+	"ntdbg/engine"
+	"ntdbg/testdata/gen/demo"
+)
+
+func demoTarget(t *testing.T) engine.Target {
+	data := demo.Build().Bytes()
+	tg, err := engine.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo.dmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// Colour goes to the terminal only; the log gets the same text without it.
+func TestColourStaysOutOfTheLog(t *testing.T) {
+	old := color.NoColor
+	color.NoColor = false
+	defer func() { color.NoColor = old }()
+	var term bytes.Buffer
+	logPath := filepath.Join(t.TempDir(), "x.log")
+	s := New(Options{DumpPath: "demo.dmp", Target: demoTarget(t), Stdin: strings.NewReader("r rcs\n!nosuch\nq\n"), Stdout: &term,
+		Color: true, LogFile: logPath, SymbolPath: demo.FixtureDir()})
+	if code := s.Run(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(term.String(), "\x1b[") {
+		t.Error("no colour on the terminal")
+	}
+	log, _ := os.ReadFile(logPath)
+	if strings.Contains(string(log), "\x1b") {
+		t.Error("colour escapes in the log")
+	}
+	if !strings.Contains(string(log), "^ Bad register error in 'r rcs'") || !strings.Contains(string(log), "No export nosuch found") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+func TestScriptFileAndInitialCommands(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.txt")
+	os.WriteFile(script, []byte("~\n.echo from script\n"), 0o644)
+	var term bytes.Buffer
+	s := New(Options{DumpPath: "demo.dmp", Target: demoTarget(t), Commands: ".echo first; ? 1", ScriptFile: script,
+		Stdin: strings.NewReader(".echo from stdin\nq\n"), Stdout: &term})
+	s.Run()
+	out := term.String()
+	for _, want := range []string{"0:000> .echo first; ? 1\nfirst\nEvaluate expression: 1", "0:000> .echo from script\nfrom script",
+		"0:000> .echo from stdin\nfrom stdin", "quit:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "from script") > strings.Index(out, "from stdin") {
+		t.Error("-cf ran after stdin")
+	}
+}
+
+func TestDecorateLines(t *testing.T) {
+	got := decorateLines("a\nb\n\nc", func(s string) string { return "<" + s + ">" })
+	if got != "<a>\n<b>\n<>\n<c>" {
+		t.Errorf("%q", got)
+	}
+}
