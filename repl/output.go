@@ -11,13 +11,13 @@ import (
 // open, to the log file too, with colour escapes removed. Writes to the log
 // are unbuffered, so a crash or an abrupt end loses nothing already printed.
 type Output struct {
-	mu      sync.Mutex
-	term    io.Writer
+	mu   sync.Mutex
+	term io.Writer
 	// Decorate, when set, colours lines for the terminal (never the log).
 	Decorate func(line string) string
-	log     *os.File
-	logName string
-	logErr  error
+	log      *os.File
+	logName  string
+	logErr   error
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
