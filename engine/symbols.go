@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"ntdbg/dumpfmt/cab"
 	"ntdbg/dumpfmt/pdb"
 	"ntdbg/dumpfmt/pe"
 )
@@ -283,7 +284,20 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 		data, err := s.download(url, name)
 		if err != nil {
 			s.noisy("SYMSRV:  %s - %v", url, err)
-			continue
+			// The compressed form: the last character becomes '_' (ntdll.pd_).
+			curl := url[:len(url)-1] + "_"
+			s.noisy("SYMSRV:  HTTPGET: %s", curl)
+			packed, err2 := s.download(curl, name[:len(name)-1]+"_")
+			if err2 != nil {
+				s.noisy("SYMSRV:  %s - %v", curl, err2)
+				continue
+			}
+			f, err2 := cab.ExtractFirst(bytes.NewReader(packed), int64(len(packed)), maxDownload)
+			if err2 != nil {
+				s.say("*** WARNING: %s from %s could not be unpacked: %v", name[:len(name)-1]+"_", t, err2)
+				continue
+			}
+			data = f.Data
 		}
 		if cache == "" {
 			cache = filepath.Join(os.TempDir(), "ntdbg-sym")

@@ -72,12 +72,22 @@ func TestSymbolServerEndToEnd(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		atomic.AddInt32(&hits, 1)
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		if len(parts) != 3 || parts[0] != parts[2] {
+		if len(parts) != 3 {
 			http.NotFound(w, r)
 			return
 		}
 		if parts[0] == "kernel32.pdb" {
 			w.Write([]byte("Microsoft C/C++ MSF 7.00\r\n\x1aDS\x00\x00\x00 this is not a real pdb"))
+			return
+		}
+		// nsi is only on the server compressed, as nsi.pd_ (a gcab MSZIP cabinet).
+		if parts[0] == "nsi.pdb" {
+			if parts[2] != "nsi.pd_" {
+				http.NotFound(w, r)
+				return
+			}
+			data, _ := os.ReadFile("../dumpfmt/cab/testdata/nsi.pd_")
+			w.Write(data)
 			return
 		}
 		data, err := os.ReadFile(filepath.Join(demo.FixtureDir(), parts[0]))
@@ -107,6 +117,11 @@ func TestSymbolServerEndToEnd(t *testing.T) {
 	if m, sym, _, ok := s.Nearest(nsi.Base + 0x1010); !ok || m != nsi || sym != "NsiAllocateAndGetTable" {
 		t.Errorf("nearest: %v %q", ok, sym)
 	}
+	// IPHLPAPI comes uncompressed.
+	iph := NewSession(tg).ModuleByName("IPHLPAPI")
+	if ms := s.Load(iph); ms.State != SymPrivatePDB {
+		t.Errorf("IPHLPAPI state %d", ms.State)
+	}
 	first := atomic.LoadInt32(&hits)
 	// kernel32's "PDB" is garbage: discarded, not cached; exports take over.
 	k32 := NewSession(tg).ModuleByName("kernel32")
@@ -123,7 +138,7 @@ func TestSymbolServerEndToEnd(t *testing.T) {
 	if ms := s2.Load(nsi); ms.State != SymPrivatePDB || ms.PdbPath != want {
 		t.Errorf("offline: state %d path %s", ms.State, ms.PdbPath)
 	}
-	if atomic.LoadInt32(&hits) != first+1 { // only the kernel32 request
+X
 		t.Errorf("server asked %d times", atomic.LoadInt32(&hits))
 	}
 }
