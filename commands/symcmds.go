@@ -72,11 +72,7 @@ func cmdX(c *Ctx, inv *Invocation) error {
 		}
 		found = true
 		for _, s := range c.Symbols.Match(m, func(n string) bool { return wildName(symPat, n) }) {
-			suffix := " (<no parameter info>)"
-			if s.Data {
-				suffix = " = <no type information>"
-			}
-			c.Printf("%s %s!%s%s\n", c.ptr(s.Addr), m.Name, engine.Sanitize(s.Name), suffix)
+			c.Printf("%s %s!%s%s\n", c.ptr(s.Addr), m.Name, engine.Sanitize(s.Name), c.signatureSuffix(s))
 		}
 	}
 	if !found {
@@ -129,7 +125,7 @@ func cmdLN(c *Ctx, inv *Invocation) error {
 	}
 	if below != nil && below.Addr == addr {
 		c.Println("Exact matches:")
-		c.Printf("    %s!%s (<no parameter info>)\n", m.Name, below.Name)
+		c.Printf("    %s!%s%s\n", m.Name, below.Name, c.signatureSuffix(*below))
 	}
 	return nil
 }

@@ -146,6 +146,17 @@ func cmdDT(c *Ctx, inv *Invocation) error {
 	}
 	ref, err := c.Symbols.FindType(modName, typName)
 	if err != nil {
+		// A global variable: its type laid over its own address.
+		if g, ok := c.findGlobal(modName, typName); ok {
+			r, err := c.Symbols.TypeRefFor(g.Module, g.Type)
+			if err == nil {
+				if t := resolveType(r, g.Type); t != nil && t.IsUDT() {
+					return c.dumpUDT(r, r.Table.Resolve(t), g.Addr, true, 1, o, o.fields)
+				}
+				c.Printf("%s\n", c.memberValue(r, g.Type, g.Addr))
+				return nil
+			}
+		}
 		return fmt.Errorf("Symbol %s not found.", name)
 	}
 	t := ref.Table.Resolve(ref.Type)
@@ -172,6 +183,21 @@ func cmdDT(c *Ctx, inv *Invocation) error {
 		return nil
 	}
 	return c.dumpUDT(ref, t, addr, hasAddr, 1, o, o.fields)
+}
+
+// findGlobal finds a typed global data symbol by exact name.
+func (c *Ctx) findGlobal(modName, name string) (engine.SymbolInfo, bool) {
+	for _, m := range c.S.Target.Modules() {
+		if modName != "" && !strings.EqualFold(m.Name, modName) {
+			continue
+		}
+		for _, s := range c.Symbols.Match(m, func(n string) bool { return strings.EqualFold(n, name) }) {
+			if s.Data && s.Type != 0 {
+				return s, true
+			}
+		}
+	}
+	return engine.SymbolInfo{}, false
 }
 
 func looksLikeField(tok string) bool {
@@ -401,4 +427,107 @@ func (c *Ctx) simpleValue(ti uint32, addr uint64) string {
 		return "0"
 	}
 	return fmt.Sprintf("0x%x", v)
+}
+
+var cSimpleNames = map[uint32]string{
+	0x03: "void", 0x08: "HRESULT", 0x10: "signed char", 0x20: "unsigned char", 0x70: "char", 0x71: "wchar_t",
+	0x7A: "char16_t", 0x7B: "char32_t", 0x7C: "char8_t", 0x11: "short", 0x72: "short", 0x21: "unsigned short", 0x73: "unsigned short",
+	0x12: "long", 0x22: "unsigned long", 0x74: "int", 0x75: "unsigned int", 0x13: "int64", 0x76: "int64",
+	0x23: "unsigned int64", 0x77: "unsigned int64", 0x30: "bool", 0x40: "float", 0x41: "double", 0x42: "long double",
+	0x68: "char", 0x69: "unsigned char",
+}
+
+// cTypeName spells a type the way `x` shows parameter types (C++ style).
+func cTypeName(r *engine.TypeRef, ti uint32) string {
+	if ti < 0x1000 {
+		base := cSimpleNames[ti&0xff]
+		if base == "" {
+			base = "<unknown>"
+		}
+		if (ti>>8)&7 != 0 {
+			return base + " *"
+		}
+		return base
+	}
+	t, err := r.Table.Type(ti)
+	if err != nil {
+		return "<unknown>"
+	}
+	switch t.Leaf {
+	case pdb.LF_POINTER:
+		op := " *"
+		if m := t.PointerMode(); m == 1 || m == 4 {
+			op = " &"
+		}
+		inner := cTypeName(r, t.Elem)
+		if strings.HasSuffix(inner, "*") || strings.HasSuffix(inner, "&") {
+			return inner + strings.TrimSpace(op)
+		}
+		return inner + op
+	case pdb.LF_MODIFIER, pdb.LF_ALIAS:
+		return cTypeName(r, t.Elem)
+	case pdb.LF_ARRAY:
+		es := r.TypeSize(t.Elem)
+		n := uint64(0)
+		if es > 0 {
+			n = t.Size / es
+		}
+		return fmt.Sprintf("%s [%d]", cTypeName(r, t.Elem), n)
+	case pdb.LF_ENUM:
+		return "enum " + t.Name
+	case pdb.LF_UNION, pdb.LF_UNION2:
+		return "union " + t.Name
+	case pdb.LF_CLASS, pdb.LF_CLASS2:
+		return "class " + t.Name
+	case pdb.LF_STRUCTURE, pdb.LF_STRUCTURE2, pdb.LF_INTERFACE, pdb.LF_INTERFACE2:
+		return "struct " + t.Name
+	case pdb.LF_PROCEDURE, pdb.LF_MFUNCTION:
+		return cTypeName(r, t.Elem) + " (" + cArgs(r, t) + ")"
+	}
+	return "<unknown>"
+}
+
+// cArgs lists a function type's parameters: "int, char *" or "void".
+func cArgs(r *engine.TypeRef, fn *pdb.Type) string {
+	if fn.IndexType == 0 {
+		return "void"
+	}
+	al, err := r.Table.Type(fn.IndexType)
+	if err != nil || al.Leaf != pdb.LF_ARGLIST || len(al.Args) == 0 {
+		return "void"
+	}
+	var parts []string
+	for _, a := range al.Args {
+		if a == 0 {
+			parts = append(parts, "...")
+			continue
+		}
+		parts = append(parts, cTypeName(r, a))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// signatureSuffix is what `x` prints after a name: ` (args)` for functions
+// with type information, ` = value` for typed data.
+func (c *Ctx) signatureSuffix(s engine.SymbolInfo) string {
+	if s.Type == 0 {
+		if s.Data {
+			return " = <no type information>"
+		}
+		return " (<no parameter info>)"
+	}
+	r, err := c.Symbols.TypeRefFor(s.Module, s.Type)
+	if err != nil {
+		return " (<no parameter info>)"
+	}
+	if !s.Data {
+		if r.Type != nil && (r.Type.Leaf == pdb.LF_PROCEDURE || r.Type.Leaf == pdb.LF_MFUNCTION) {
+			return " (" + cArgs(r, r.Type) + ")"
+		}
+		return " (<no parameter info>)"
+	}
+	if t := resolveType(r, s.Type); t != nil && (t.IsUDT() || t.Leaf == pdb.LF_ARRAY) {
+		return " = " + cTypeName(r, s.Type)
+	}
+	return " = " + c.memberValue(r, s.Type, s.Addr)
 }

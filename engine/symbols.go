@@ -65,6 +65,7 @@ type symEntry struct {
 	seg       uint16
 	off       uint32
 	data      bool
+	typ       uint32 // TPI type index (0 when unknown)
 }
 
 // NewSymbols creates the symbol layer for a target.
@@ -189,7 +190,7 @@ func (s *Symbols) buildPDBEntries(ms *ModSyms) {
 			if !ok {
 				continue
 			}
-			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off})
+			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off, typ: s.procType(ms, p)})
 			covered[rva] = true
 		}
 	}
@@ -205,11 +206,28 @@ func (s *Symbols) buildPDBEntries(ms *ModSyms) {
 	if globals, err := ms.PDB.Globals(); err == nil {
 		for _, g := range globals {
 			if rva, ok := d.RVA(g.Seg, g.Off); ok {
-				ms.globals = append(ms.globals, symEntry{rva: rva, name: g.Name, pdbMod: -1, data: true})
+				ms.globals = append(ms.globals, symEntry{rva: rva, name: g.Name, pdbMod: -1, data: true, typ: g.Type})
 			}
 		}
 	}
 	s.index(ms)
+}
+
+// procType returns the TPI function type of a procedure, following an IPI
+// function id to its type.
+func (s *Symbols) procType(ms *ModSyms, p pdb.Proc) uint32 {
+	if !p.IsID {
+		return p.Type
+	}
+	ipi, err := ms.PDB.IPI()
+	if err != nil {
+		return 0
+	}
+	id, err := ipi.Type(p.Type)
+	if err != nil {
+		return 0
+	}
+	return id.Elem
 }
 
 func (s *Symbols) index(ms *ModSyms) {
@@ -562,6 +580,7 @@ type SymbolInfo struct {
 	Addr   uint64
 	Size   uint32
 	Data   bool
+	Type   uint32 // TPI type index, 0 when the PDB has none
 }
 
 // Match lists the symbols of a module whose names match a wildcard pattern.
@@ -569,13 +588,14 @@ func (s *Symbols) Match(m *Module, match func(string) bool) []SymbolInfo {
 	ms := s.Load(m)
 	var out []SymbolInfo
 	seen := map[string]bool{}
-	for _, e := range append(append([]symEntry(nil), ms.entries...), ms.globals...) {
+	// Typed globals first, so that they win over the untyped public of the same address.
+	for _, e := range append(append([]symEntry(nil), ms.globals...), ms.entries...) {
 		k := fmt.Sprintf("%s@%x", e.name, e.rva)
 		if seen[k] || !match(e.name) {
 			continue
 		}
 		seen[k] = true
-		out = append(out, SymbolInfo{Module: m, Name: e.name, Addr: m.Base + uint64(e.rva), Size: e.size, Data: e.data})
+		out = append(out, SymbolInfo{Module: m, Name: e.name, Addr: m.Base + uint64(e.rva), Size: e.size, Data: e.data, Type: e.typ})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out

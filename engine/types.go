@@ -145,3 +145,20 @@ func (r *TypeRef) TypeSize(ti uint32) uint64 {
 	}
 	return 0
 }
+
+// TypeRefFor wraps a type index of a module's PDB.
+func (s *Symbols) TypeRefFor(m *Module, ti uint32) (*TypeRef, error) {
+	tt, err := s.Types(m)
+	if err != nil {
+		return nil, err
+	}
+	ref := &TypeRef{Module: m, Table: tt}
+	if ti >= 0x1000 {
+		t, err := tt.Type(ti)
+		if err != nil {
+			return nil, err
+		}
+		ref.Type = t
+	}
+	return ref, nil
+}

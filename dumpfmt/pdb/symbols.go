@@ -110,6 +110,7 @@ type Proc struct {
 	Off    uint32
 	Len    uint32
 	Type   uint32 // TPI type (or IPI id for the _ID kinds)
+	IsID   bool   // Type is an IPI LF_FUNC_ID/LF_MFUNC_ID
 	Module int
 	Global bool
 }
@@ -154,7 +155,7 @@ func (f *File) Procs() ([]Proc, error) {
 				r.u32() // parent
 				r.u32() // end
 				r.u32() // next
-				p := Proc{Len: r.u32(), Module: i, Global: kind == S_GPROC32 || kind == S_GPROC32_ID}
+				p := Proc{Len: r.u32(), Module: i, Global: kind == S_GPROC32 || kind == S_GPROC32_ID, IsID: kind == S_GPROC32_ID || kind == S_LPROC32_ID}
 				r.u32() // debug start
 				r.u32() // debug end
 				p.Type = r.u32()
