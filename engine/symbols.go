@@ -159,22 +159,41 @@ func hasPrivateSymbols(f *pdb.File, d *pdb.DBI) bool {
 	return false
 }
 
-func openPDBFile(path string) (*pdb.File, error) {
+// openCached opens a file behind a block cache. Symbol files stay open for
+// the session (streams are read on demand); callers that only check a file
+// close it.
+func openCached(path string, blocks int) (*CachedReader, *os.File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := fh.Stat()
 	if err != nil {
 		fh.Close()
+		return nil, nil, err
+	}
+	return NewCachedReader(fh, st.Size(), 16<<10, blocks), fh, nil
+}
+
+func openPDBFile(path string) (*pdb.File, error) {
+	cr, fh, err := openCached(path, 256)
+	if err != nil {
 		return nil, err
 	}
-	// The file stays open for the session: streams are read on demand.
-	return pdb.Open(NewCachedReader(fh, st.Size(), 16<<10, 256), st.Size())
+	f, err := pdb.Open(cr, cr.size)
+	if err != nil {
+		fh.Close()
+	}
+	return f, err
 }
 
 func validPDB(path, guid string) bool {
-	f, err := openPDBFile(path)
+	cr, fh, err := openCached(path, 4)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	f, err := pdb.Open(cr, cr.size)
 	return err == nil && strings.EqualFold(f.GUIDString(), guid)
 }
 
@@ -422,7 +441,12 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 	}
 	index := fmt.Sprintf("%08X%x", m.TimeDateStamp, m.Size)
 	valid := func(p string) bool {
-		f, err := openImageFile(p)
+		cr, fh, err := openCached(p, 4)
+		if err != nil {
+			return false
+		}
+		defer fh.Close()
+		f, err := pe.Open(cr, cr.size, false)
 		return err == nil && f.TimeDateStamp == m.TimeDateStamp && uint64(f.SizeOfImage) == m.Size
 	}
 	var path string
@@ -480,16 +504,15 @@ func (s *Symbols) IsCode(m *Module, addr uint64) (bool, bool) {
 }
 
 func openImageFile(path string) (*pe.File, error) {
-	fh, err := os.Open(path)
+	cr, fh, err := openCached(path, 64)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
+	f, err := pe.Open(cr, cr.size, false)
 	if err != nil {
 		fh.Close()
-		return nil, err
 	}
-	return pe.Open(NewCachedReader(fh, st.Size(), 16<<10, 64), st.Size(), false)
+	return f, err
 }
 
 // Nearest names an address: the function holding it (with private
