@@ -244,3 +244,27 @@ func threadBlock(s string, th int) string {
 	}
 	return rest
 }
+
+// After .ecxr, minidump2's x86 stack must be the one breakpad's stackwalker
+// found with call-frame information (minidump2.stackwalk.out, thread 0).
+func TestMinidump2StackAgreesWithBreakpad(t *testing.T) {
+	data, err := os.ReadFile(shared + "/breakpad/expected/minidump2.stackwalk.out")
+	if err != nil {
+		t.Skip("breakpad expected output not present")
+	}
+	var eips []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+eip = 0x([0-9a-f]+)`).FindAllStringSubmatch(string(data), -1) {
+		v, _ := strconv.ParseUint(m[1], 16, 64)
+		eips = append(eips, fmt.Sprintf("%08x", v))
+	}
+	if len(eips) != 4 {
+		t.Fatalf("parsed %d frames", len(eips))
+	}
+	g := golden(t, "minidump2")
+	k := section(g, "0:000> k\n", "0:000> kb\n")
+	for i := 0; i+1 < len(eips); i++ {
+		if !regexp.MustCompile(fmt.Sprintf(`\n%02x [0-9a-f]{8} %s `, i, eips[i+1])).MatchString(k) {
+			t.Errorf("frame %02x does not return to breakpad's frame %d (%s):\n%s", i, i+1, eips[i+1], k)
+		}
+	}
+}

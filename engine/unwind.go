@@ -332,33 +332,34 @@ func (s *Session) looksLikeReturn(v uint64) bool {
 		(code[4] == 0xFF && (code[5]>>3)&7 == 2) // call [reg+disp8]
 }
 
-// unwindX86 follows the EBP chain; frame 0 at a ret (a leaf or a system
-// call stub) takes its return address from ESP.
+// unwindX86 follows the EBP chain. Frame 0 at a ret (a leaf or a system
+// call stub) takes its return address from ESP when that looks like one;
+// a chain that leaves the modules falls back to a stack scan.
 func (s *Session) unwindX86(f *Frame, first bool) (*Registers, string, bool) {
 	regs := copyRegs(f.Regs)
 	if first {
 		var op [1]byte
 		if n, _ := s.Target.Memory().ReadVirtual(op[:], regs.IP); n == 1 && (op[0] == 0xC3 || op[0] == 0xC2) {
-			ret, err := s.ReadPointer(regs.SP())
-			if err != nil {
-				return nil, "", false
+			if ret, err := s.ReadPointer(regs.SP()); err == nil && s.looksLikeReturn(ret) {
+				regs.IP = ret
+				regs.GPR[RegSP] += 4
+				return regs, FrameLeaf, true
 			}
-			regs.IP = ret
-			regs.GPR[RegSP] += 4
-			return regs, FrameLeaf, true
 		}
 	}
 	ebp := regs.GPR[RegBP]
-	if ebp == 0 || ebp < regs.SP() {
-		return nil, "", false
+	if ebp != 0 && ebp >= regs.SP() {
+		next, err1 := s.ReadPointer(ebp)
+		ret, err2 := s.ReadPointer(ebp + 4)
+		if err1 == nil && err2 == nil && (ret == 0 || s.ModuleAt(ret) != nil) {
+			regs.IP = ret
+			regs.GPR[RegSP] = ebp + 8
+			regs.GPR[RegBP] = next
+			return regs, FrameFP, true
+		}
 	}
-	next, err1 := s.ReadPointer(ebp)
-	ret, err2 := s.ReadPointer(ebp + 4)
-	if err1 != nil || err2 != nil {
-		return nil, "", false
+	if first {
+		return s.scanFrame(f)
 	}
-	regs.IP = ret
-	regs.GPR[RegSP] = ebp + 8
-	regs.GPR[RegBP] = next
-	return regs, FrameFP, true
+	return nil, "", false
 }
