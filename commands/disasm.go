@@ -44,8 +44,8 @@ func (c *Ctx) startAddr(r rangeSpec) uint64 {
 	if r.hasAddr {
 		return r.addr
 	}
-	if c.hasLast && c.lastKind == "u" {
-		return c.lastAddr
+	if c.hasLastU {
+		return c.lastU
 	}
 	regs, err := c.S.Registers()
 	if err != nil {
@@ -69,7 +69,7 @@ func cmdU(c *Ctx, inv *Invocation) error {
 		}
 	}
 	next := c.disasm(start, count, end)
-	c.lastKind, c.lastAddr, c.hasLast = "u", next, true
+	c.lastU, c.hasLastU = next, true
 	return nil
 }
 

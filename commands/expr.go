@@ -67,7 +67,14 @@ func (e *evaluator) rest(off int) string {
 	return strings.TrimRight(e.src[off:], " \t")
 }
 
+// errIncomplete reports a parse that stopped part-way (participle can leave
+// a node half filled when it backtracks at the end of the input).
+func (e *evaluator) errIncomplete() error { return &SyntaxError{Kind: "Syntax", Pos: len(e.src)} }
+
 func (e *evaluator) bin(x *BinExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.xor(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -81,6 +88,9 @@ func (e *evaluator) bin(x *BinExpr) (uint64, error) {
 }
 
 func (e *evaluator) xor(x *XorExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.and(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -94,6 +104,9 @@ func (e *evaluator) xor(x *XorExpr) (uint64, error) {
 }
 
 func (e *evaluator) and(x *AndExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.cmp(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -114,6 +127,9 @@ func b2u(b bool) uint64 {
 }
 
 func (e *evaluator) cmp(x *CmpExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.shift(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -140,6 +156,9 @@ func (e *evaluator) cmp(x *CmpExpr) (uint64, error) {
 }
 
 func (e *evaluator) shift(x *ShiftExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.add(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -160,6 +179,9 @@ func (e *evaluator) shift(x *ShiftExpr) (uint64, error) {
 }
 
 func (e *evaluator) add(x *AddExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.mul(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -177,6 +199,9 @@ func (e *evaluator) add(x *AddExpr) (uint64, error) {
 }
 
 func (e *evaluator) mul(x *MulExpr) (uint64, error) {
+	if x == nil || x.Left == nil {
+		return 0, e.errIncomplete()
+	}
 	v, err := e.unary(x.Left)
 	for _, r := range x.Rest {
 		if err != nil {
@@ -215,6 +240,9 @@ func primaryPos(u *Unary) int {
 }
 
 func (e *evaluator) unary(u *Unary) (uint64, error) {
+	if u == nil || (u.Primary == nil && u.Operand == nil) {
+		return 0, e.errIncomplete()
+	}
 	if u.Primary != nil {
 		return e.primary(u.Primary)
 	}
@@ -264,6 +292,9 @@ func (e *evaluator) register(name string, pos int) (uint64, error) {
 var memFuncs = map[string]int{"poi": 0, "by": 1, "wo": 2, "dwo": 4, "qwo": 8}
 
 func (e *evaluator) call(p *Primary) (uint64, error) {
+	if p.Arg == nil {
+		return 0, e.errIncomplete()
+	}
 	arg, err := e.bin(p.Arg)
 	if err != nil {
 		return 0, err

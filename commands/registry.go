@@ -33,6 +33,8 @@ type Ctx struct {
 	lastKind string // last d* command, for a bare `d`
 	lastAddr uint64 // where the next d* without an address continues
 	hasLast  bool
+	lastU    uint64 // where a bare `u` continues
+	hasLastU bool
 	depth    int // script nesting
 	// Now is the clock (tests pin it).
 	Now func() time.Time
