@@ -267,13 +267,7 @@ func (c *Ctx) threadCommand(line, text string, off int) error {
 	case strings.HasPrefix(cmd, "e ") && tp.All:
 		cmd = strings.TrimSpace(cmd[2:])
 	}
-	saved, savedCtx := c.S.CurThread, c.S.ContextOverridden()
-	_ = savedCtx
-	defer func() {
-		if c.S.CurThread != saved {
-			c.S.SetThread(saved)
-		}
-	}()
+	defer c.S.Save()()
 	for _, i := range sel {
 		if tp.All {
 			c.Println()

@@ -58,6 +58,13 @@ func (s *Session) SetThread(i int) error {
 	return nil
 }
 
+// Save returns a function that restores the current thread, frame and
+// register context (for commands run under a `~N` prefix).
+func (s *Session) Save() func() {
+	th, ctx, frame := s.CurThread, s.ctxOverride, s.Frame
+	return func() { s.CurThread, s.ctxOverride, s.Frame = th, ctx, frame }
+}
+
 // SetContext installs a register context (the .ecxr / .cxr family).
 func (s *Session) SetContext(r *Registers) { s.ctxOverride, s.Frame = r, 0 }
 

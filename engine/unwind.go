@@ -292,9 +292,6 @@ func (s *Session) scanFrame(f *Frame) (*Registers, string, bool) {
 	regs := copyRegs(f.Regs)
 	ps := uint64(s.Target.Arch().PtrSize())
 	start := regs.SP()
-	if !f.Exact || f.Num > 0 {
-		start += 0 // a caller frame's SP already points past its return slot
-	}
 	for off := uint64(0); off < scanLimit; off += ps {
 		v, err := s.ReadPointer(start + off)
 		if err != nil {

@@ -626,9 +626,15 @@ func (tt *TypeTable) Resolve(ty *Type) *Type {
 	if !ty.IsFwdRef() {
 		return ty
 	}
-	name := ty.Name
-	if def, err := tt.FindUDT(name); err == nil && def.Leaf == ty.Leaf || err == nil && def.IsUDT() == ty.IsUDT() {
+	// The name hash finds the definition fast; the unique name settles
+	// between same-named types of different scopes.
+	if def, err := tt.FindUDT(ty.Name); err == nil && (ty.UniqueName == "" || def.UniqueName == ty.UniqueName) {
 		return def
+	}
+	if ty.UniqueName != "" {
+		if def, err := tt.FindUDT(ty.UniqueName); err == nil {
+			return def
+		}
 	}
 	return ty
 }
