@@ -284,3 +284,35 @@ func FuzzExecute(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDumpSession opens arbitrary bytes as a dump and runs a fixed script
+// over it: a damaged dump may give errors, never a panic.
+func FuzzDumpSession(f *testing.F) {
+	d := demo.Build()
+	d.Memory = d.Memory[:3]
+	f.Add(d.Bytes())
+	for _, p := range []string{"breakpad/minidump2.dmp", "lldb/fizzbuzz_no_heap.dmp"} {
+		if b, err := os.ReadFile("../../shared/realdumps/" + p); err == nil {
+			f.Add(b)
+		}
+	}
+	script := []string{"~", "~*", "r", "lm", "lmv", "k", "~*kcn 8", "kb 4", "!teb", "!peb", ".lastevent", ".exr -1", ".ecxr",
+		"k", "dq @$csp L4", "db @$ip L10", "u @$ip L3", "ub @$ip L2", "dt _TEB", "x *!*", "ln @$ip", ".dumpdebug", "vertarget", "|", "||"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tg, err := engine.OpenMinidump(bytes.NewReader(data), int64(len(data)), "fuzz.dmp")
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}
+		c.Symbols = engine.NewSymbols(tg, "")
+		c.S.Images = c.Symbols
+		c.Banner("", "")
+		for _, line := range script {
+			c.Execute(line)
+		}
+		if strings.Contains(out.String(), "ntdbg: internal error") {
+			t.Fatalf("panic:\n%s", out.String())
+		}
+	})
+}
