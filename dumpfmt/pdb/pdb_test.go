@@ -398,3 +398,74 @@ func TestManyTypesPDB(t *testing.T) {
 		t.Errorf("decoded %d records for one lookup", n)
 	}
 }
+
+// TestFPOAgainstPdbutil compares old and new FPO records (programs
+// included) with `llvm-pdbutil dump -fpo` (testdata/peer/pdbutil-fpo).
+func TestFPOAgainstPdbutil(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/peer/pdbutil-fpo/*.txt")
+	if len(files) < 4 {
+		t.Fatalf("%d oracle files", len(files))
+	}
+	for _, fp := range files {
+		base := strings.TrimSuffix(filepath.Base(fp), ".txt")
+		t.Run(base, func(t *testing.T) {
+			f, err := openPDB(t, realdumps+strings.ReplaceAll(base, "__", "/")+".pdb")
+			if err != nil {
+				t.Fatal(err)
+			}
+			oracle, _ := os.ReadFile(fp)
+			var want []string
+			section := ""
+			for _, l := range strings.Split(string(oracle), "\n") {
+				if strings.Contains(l, "Old FPO Data") {
+					section = "old"
+				} else if strings.Contains(l, "New FPO Data") {
+					section = "new"
+				}
+				fields := strings.Split(l, "|")
+				if len(fields) < 9 || strings.Contains(l, "RVA") {
+					continue
+				}
+				for i := range fields {
+					fields[i] = strings.TrimSpace(fields[i])
+				}
+				want = append(want, section+" "+strings.Join(fields, "|"))
+			}
+			var got []string
+			old, err := f.OldFPO()
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames := map[uint8]string{0: "FPO", 1: "Trap", 2: "TSS", 3: "Non-FPO"}
+			for _, r := range old {
+				// llvm-pdbutil 14 reads the prolog as Attr&0xF and the SEH/BP flags
+				// from bits 9 and 10, unlike the documented FPO_DATA bit fields
+				// that we decode; compare against its reading of the same bits.
+				llvmProlog, llvmSEH, llvmBP := r.Attr&0xF, (r.Attr>>9)&1 == 1, (r.Attr>>10)&1 == 1
+				got = append(got, fmt.Sprintf("old %08X|%d|%d|%d|%d|%d|%v|%v|%s", r.Start, r.Size, r.Locals, r.Params, llvmProlog, r.Regs, llvmBP, llvmSEH, frames[r.Frame]))
+			}
+			nf, err := f.NewFPO()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range nf {
+				got = append(got, fmt.Sprintf("new %08X|%d|%d|%d|%d|%d|%d|%v|%v|%v|%s", r.Start, r.Size, r.Locals, r.Params, r.MaxStack, r.Prolog, r.SavedRegs, r.HasSEH, r.HasEH, r.IsFunctionStart, strings.TrimSpace(r.Program)))
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				for i := range want {
+					if i >= len(got) || got[i] != want[i] {
+						t.Fatalf("record %d:\n ours    %q\n pdbutil %q", i, at(got, i), want[i])
+					}
+				}
+				t.Fatalf("%d records ours, %d pdbutil", len(got), len(want))
+			}
+		})
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "<none>"
+}
