@@ -56,6 +56,10 @@ type ModSyms struct {
 	byName   map[string][]int
 	globals  []symEntry
 	tpi      *pdb.TypeTable
+	// x86 FPO data, read on first use
+	fpoLoaded bool
+	newFPO    []pdb.FrameData
+	oldFPO    []pdb.FPO
 }
 
 type symEntry struct {

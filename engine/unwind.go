@@ -14,6 +14,7 @@ const (
 	FrameMachine = "machine" // callee pushed a machine frame (trap/exception)
 	FrameEpilog  = "epilog"  // frame 0 stopped inside an epilog
 	FrameFP      = "fp"      // frame-pointer chain (x86, or no unwind data)
+	FrameFPO     = "fpo"     // x86 FPO data or frame program from the PDB
 	FrameScan    = "scan"    // stack scan for a return address
 )
 
@@ -29,6 +30,10 @@ type Frame struct {
 	// Exact is true when IP is not a return address (frame 0, or a frame
 	// interrupted under a machine frame): symbol lookup uses IP itself.
 	Exact bool
+	// CalleeParams is the size of the arguments this frame pushed for the
+	// frame below it (x86 FPO unwinding steps over them).
+	CalleeParams uint32
+	params       uint32 // this frame's own parameter size, from FPO data
 }
 
 // LookupIP is the address to name and look up for this frame: return
@@ -73,7 +78,8 @@ func (s *Session) Unwind(regs *Registers, max int) []Frame {
 		if next.SP() <= f.SP && s.Target.Arch() == ArchAMD64 && how != FrameMachine {
 			break // the stack must grow towards higher addresses
 		}
-		nf := Frame{Num: len(frames), IP: next.IP, SP: next.SP(), FP: next.GPR[RegBP], Regs: next, How: how, Exact: how == FrameMachine}
+		nf := Frame{Num: len(frames), IP: next.IP, SP: next.SP(), FP: next.GPR[RegBP], Regs: next, How: how, Exact: how == FrameMachine,
+			CalleeParams: f.params}
 		frames = append(frames, nf)
 	}
 	return frames
@@ -333,6 +339,16 @@ func (s *Session) looksLikeReturn(v uint64) bool {
 // call stub) takes its return address from ESP when that looks like one;
 // a chain that leaves the modules falls back to a stack scan.
 func (s *Session) unwindX86(f *Frame, first bool) (*Registers, string, bool) {
+	if fdp, ok := s.Images.(FrameDataProvider); ok {
+		if m := s.ModuleAt(f.LookupIP()); m != nil {
+			if fd, ok := fdp.FrameData(m, uint32(f.LookupIP()-m.Base)); ok {
+				if next, ok := s.unwindFrameData(f, fd, f.CalleeParams); ok {
+					f.params = fd.Params
+					return next, FrameFPO, true
+				}
+			}
+		}
+	}
 	regs := copyRegs(f.Regs)
 	if first {
 		var op [1]byte
