@@ -25,6 +25,7 @@ var goldenCases = []struct {
 	{"minidump2", shared + "/breakpad/minidump2.dmp", true, nil},
 	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
 	{"demo", "testdata/demo/demo.dmp", false, []string{"-y", "testdata/fixtures/bin"}},
+	{"x86fpo", "testdata/demo/x86.dmp", false, []string{"-y", "testdata/fixtures/bin"}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as
@@ -160,11 +161,15 @@ func TestDemoWithoutArguments(t *testing.T) {
 	}
 }
 
-// The committed demo dump is what the generator writes today.
+// The committed dumps are what the generator writes today.
 func TestDemoDumpIsGenerated(t *testing.T) {
 	data, _ := os.ReadFile("testdata/demo/demo.dmp")
 	if !bytes.Equal(data, demoBytes()) {
 		t.Fatal("testdata/demo/demo.dmp is stale: run go run ./testdata/gen/cmd")
+	}
+	data, _ = os.ReadFile("testdata/demo/x86.dmp")
+	if !bytes.Equal(data, x86Bytes()) {
+		t.Fatal("testdata/demo/x86.dmp is stale: run go run ./testdata/gen/cmd")
 	}
 }
 

@@ -72,6 +72,11 @@ func (s *Session) Unwind(regs *Registers, max int) []Frame {
 			break
 		}
 		f.RetAddr = next.IP
+		if s.Target.Arch() == ArchX86 {
+			// ChildEBP is the frame's base: the slot below its return address
+			// (EBP itself for EBP frames, the virtual frame for FPO ones).
+			f.FP = next.SP() - 8
+		}
 		if next.IP == 0 {
 			break
 		}

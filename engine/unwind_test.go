@@ -130,3 +130,41 @@ func BenchmarkUnwindOwnerThread(b *testing.B) {
 		}
 	}
 }
+
+// TestUnwindX86WithFPO walks the 32-bit fixture, built without frame
+// pointers: only the PDB's frame programs (FPO data) find each caller.
+// Every frame's EIP, ESP and EBX/ESI/EDI/EBP must be what the generator's
+// instruction simulation left there.
+func TestUnwindX86WithFPO(t *testing.T) {
+	sc := demo.BuildX86Scenario()
+	data := sc.Dump.Bytes()
+	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "x86")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(tg)
+	s.Images = NewSymbols(tg, demo.FixtureDir())
+	regs, _ := tg.Threads()[0].Registers()
+	got := s.Unwind(regs, 0)
+	if len(got) != len(sc.Frames) {
+		t.Fatalf("%d frames, want %d", len(got), len(sc.Frames))
+	}
+	for i, w := range sc.Frames {
+		g := got[i]
+		r := g.Regs.GPR
+		if uint32(g.IP) != w.EIP || uint32(g.SP) != w.ESP || uint32(r[RegBX]) != w.EBX || uint32(r[RegSI]) != w.ESI ||
+			uint32(r[RegDI]) != w.EDI || uint32(r[RegBP]) != w.EBP {
+			t.Errorf("frame %d (%s): eip %x esp %x ebx %x esi %x edi %x ebp %x\n want eip %x esp %x ebx %x esi %x edi %x ebp %x",
+				i, w.Function, g.IP, g.SP, r[RegBX], r[RegSI], r[RegDI], r[RegBP], w.EIP, w.ESP, w.EBX, w.ESI, w.EDI, w.EBP)
+		}
+		if i > 0 && g.How != FrameFPO {
+			t.Errorf("frame %d found by %s, want %s", i, g.How, FrameFPO)
+		}
+	}
+	// Without the PDB the same stack falls back to EBP and scanning, and
+	// cannot recover the registers: the FPO data is what makes it exact.
+	s.Images = NewSymbols(tg, "")
+	if f := s.Unwind(regs, 0); len(f) == len(sc.Frames) && f[2].Regs.GPR[RegSI] == got[2].Regs.GPR[RegSI] && f[1].SP == got[1].SP {
+		t.Log("note: the fallback happened to find the same frames")
+	}
+}

@@ -10,10 +10,14 @@ import (
 )
 
 func main() {
-	out := "testdata/demo/demo.dmp"
-	if err := os.WriteFile(out, demo.Build().Bytes(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for out, data := range map[string][]byte{
+		"testdata/demo/demo.dmp": demo.Build().Bytes(),
+		"testdata/demo/x86.dmp":  demo.BuildX86Scenario().Dump.Bytes(),
+	} {
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("wrote", out)
 	}
-	fmt.Println("wrote", out)
 }

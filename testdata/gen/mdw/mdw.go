@@ -21,6 +21,12 @@ type Context struct {
 	Xmm                                    [16][16]byte
 }
 
+// Context32 is the x86 register state of a thread.
+type Context32 struct {
+	Eax, Ecx, Edx, Ebx, Esp, Ebp, Esi, Edi, Eip uint32
+	EFlags                                     uint32
+}
+
 // Thread is one thread record.
 type Thread struct {
 	ID         uint32
@@ -29,6 +35,7 @@ type Thread struct {
 	StackStart uint64 // the stack bytes must also be in Memory for full-memory dumps
 	StackSize  uint32
 	Ctx        Context
+	Ctx32      *Context32 // x86 dumps
 	Name       string
 }
 
@@ -79,6 +86,7 @@ type Dump struct {
 	Modules       []Module
 	Unloaded      []Module
 	Memory        []Region // written as a Memory64List (full-memory style)
+	X86           bool     // a 32-bit process: x86 CONTEXTs and processor architecture
 	Exception     *Exception
 	Comment       string
 }
@@ -152,6 +160,30 @@ type dirEntry struct {
 	typ, size, rva uint32
 }
 
+// context32 writes a 0x2CC-byte x86 CONTEXT and returns its RVA.
+func (w *buf) context32(c *Context32) uint32 {
+	w.align(4)
+	at := w.off()
+	b := make([]byte, 0x2CC)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], 0x10007)
+	le.PutUint32(b[0x90:], 0x3B) // fs
+	le.PutUint32(b[0x94:], 0x23) // es
+	le.PutUint32(b[0x98:], 0x23) // ds
+	for off, v := range map[int]uint32{0x9C: c.Edi, 0xA0: c.Esi, 0xA4: c.Ebx, 0xA8: c.Edx, 0xAC: c.Ecx, 0xB0: c.Eax, 0xB4: c.Ebp, 0xB8: c.Eip, 0xC4: c.Esp} {
+		le.PutUint32(b[off:], v)
+	}
+	le.PutUint32(b[0xBC:], 0x1B) // cs
+	fl := c.EFlags
+	if fl == 0 {
+		fl = 0x246
+	}
+	le.PutUint32(b[0xC0:], fl)
+	le.PutUint32(b[0xC8:], 0x23) // ss
+	w.raw(b)
+	return at
+}
+
 // Bytes renders the dump.
 func (d *Dump) Bytes() []byte {
 	w := &buf{}
@@ -162,7 +194,11 @@ func (d *Dump) Bytes() []byte {
 	csd := w.str("")
 	w.align(4)
 	at := w.off()
-	w.u16(9) // AMD64
+	if d.X86 {
+		w.u16(0) // PROCESSOR_ARCHITECTURE_INTEL
+	} else {
+		w.u16(9) // AMD64
+	}
 	w.u16(6)
 	w.u16(0x5507)
 	w.b = append(w.b, d.Processors, d.ProductType)
@@ -202,8 +238,13 @@ func (d *Dump) Bytes() []byte {
 
 	// Thread contexts, then ThreadList (3)
 	ctxs := make([]uint32, len(d.Threads))
+	ctxSize := uint32(0x4D0)
 	for i := range d.Threads {
-		ctxs[i] = w.context(&d.Threads[i].Ctx)
+		if d.X86 {
+			ctxs[i], ctxSize = w.context32(d.Threads[i].Ctx32), 0x2CC
+		} else {
+			ctxs[i] = w.context(&d.Threads[i].Ctx)
+		}
 	}
 	w.align(4)
 	at = w.off()
@@ -217,7 +258,7 @@ func (d *Dump) Bytes() []byte {
 		w.u64(t.StackStart)
 		w.u32(t.StackSize)
 		w.u32(0) // full-memory dumps keep stack bytes in the Memory64List
-		w.u32(0x4D0)
+		w.u32(ctxSize)
 		w.u32(ctxs[i])
 	}
 	dir = append(dir, dirEntry{3, w.off() - at, at})
