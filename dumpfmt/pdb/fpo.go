@@ -16,7 +16,7 @@ type FPO struct {
 	Regs        uint8 // saved registers
 	HasSEH      bool
 	UseBP       bool
-	Frame       uint8 // 0 FPO, 1 trap, 2 TSS, 3 non-FPO
+	Frame       uint8  // 0 FPO, 1 trap, 2 TSS, 3 non-FPO
 	Attr        uint16 // the packed bit fields as stored
 }
 

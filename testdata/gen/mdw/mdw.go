@@ -24,7 +24,7 @@ type Context struct {
 // Context32 is the x86 register state of a thread.
 type Context32 struct {
 	Eax, Ecx, Edx, Ebx, Esp, Ebp, Esi, Edi, Eip uint32
-	EFlags                                     uint32
+	EFlags                                      uint32
 }
 
 // Thread is one thread record.
