@@ -21,6 +21,7 @@ func init() {
 
 type kOpts struct {
 	args, verbose, clean, mem, noLines bool
+	params, paramLines                 bool
 	count                              int
 }
 
@@ -32,8 +33,10 @@ func parseK(c *Ctx, inv *Invocation) (kOpts, error) {
 			o.args = true
 		case 'v':
 			o.args, o.verbose = true, true
-		case 'p', 'P':
-			o.args = true
+		case 'p':
+			o.params = true
+		case 'P':
+			o.params, o.paramLines = true, true
 		case 'c':
 			o.clean = true
 		case 'n', 'M':
@@ -95,6 +98,20 @@ func (c *Ctx) callSite(f *engine.Frame, clean bool) string {
 	return fmt.Sprintf("0x%s", c.ptr(f.IP))
 }
 
+// withParams inserts a frame's parameters after its function name:
+// `mod!func(int x = 0n1)+0x1c`.
+func (c *Ctx) withParams(f *engine.Frame, site string, perLine bool) string {
+	list, ok := c.paramList(f, perLine)
+	if !ok {
+		return site
+	}
+	name, off := site, ""
+	if i := strings.LastIndex(site, "+0x"); i > 0 && strings.Contains(site, "!") {
+		name, off = site[:i], site[i:]
+	}
+	return name + list + off
+}
+
 // sourceSuffix is ` [file @ line] ` when private symbols have the line.
 func (c *Ctx) sourceSuffix(f *engine.Frame) string {
 	if c.Symbols == nil {
@@ -141,6 +158,9 @@ func cmdK(c *Ctx, inv *Invocation) error {
 			warned = true
 		}
 		site := c.callSite(f, o.clean)
+		if o.params {
+			site = c.withParams(f, site, o.paramLines)
+		}
 		if !o.noLines {
 			site += c.sourceSuffix(f)
 		}

@@ -70,6 +70,7 @@ type symEntry struct {
 	off       uint32
 	data      bool
 	typ       uint32 // TPI type index (0 when unknown)
+	proc      *pdb.Proc
 }
 
 // NewSymbols creates the symbol layer for a target.
@@ -213,7 +214,8 @@ func (s *Symbols) buildPDBEntries(ms *ModSyms) {
 			if !ok {
 				continue
 			}
-			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off, typ: s.procType(ms, p)})
+			pc := p
+			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off, typ: s.procType(ms, p), proc: &pc})
 			covered[rva] = true
 		}
 	}
@@ -575,6 +577,61 @@ func (s *Symbols) Line(addr uint64) (pdb.Line, bool) {
 	}
 	e := ms.entries[i]
 	return ms.PDB.LineAt(e.pdbMod, e.seg, e.off+(rva-e.rva))
+}
+
+// Params returns the parameters of the function holding addr, from private
+// symbols, with the type table to read them by. Only records flagged as
+// parameters, or (MSVC's S_REGREL32) the first N for an N-argument function.
+func (s *Symbols) Params(addr uint64) ([]pdb.Param, *TypeRef, bool) {
+	var m *Module
+	for _, mm := range s.target.Modules() {
+		if mm.Contains(addr) {
+			m = mm
+		}
+	}
+	if m == nil {
+		return nil, nil, false
+	}
+	ms := s.Load(m)
+	if ms.PDB == nil {
+		return nil, nil, false
+	}
+	rva := uint32(addr - m.Base)
+	i := sort.Search(len(ms.entries), func(i int) bool { return ms.entries[i].rva > rva }) - 1
+	if i < 0 || ms.entries[i].proc == nil || rva-ms.entries[i].rva >= ms.entries[i].size {
+		return nil, nil, false
+	}
+	e := ms.entries[i]
+	all, err := ms.PDB.Params(*e.proc)
+	if err != nil {
+		return nil, nil, false
+	}
+	ref, err := s.TypeRefFor(m, e.typ)
+	if err != nil {
+		return nil, nil, false
+	}
+	nargs := -1
+	if ref.Type != nil && ref.Type.IndexType != 0 {
+		if al, err := ref.Table.Type(ref.Type.IndexType); err == nil {
+			nargs = len(al.Args)
+		}
+	}
+	var out []pdb.Param
+	for _, p := range all {
+		if p.IsParam || (p.Kind == pdb.LocRegRel && !anyFlagged(all) && nargs >= 0 && len(out) < nargs) {
+			out = append(out, p)
+		}
+	}
+	return out, ref, true
+}
+
+func anyFlagged(ps []pdb.Param) bool {
+	for _, p := range ps {
+		if p.IsParam {
+			return true
+		}
+	}
+	return false
 }
 
 // Lookup resolves `module!symbol` (case-insensitive) to an address.

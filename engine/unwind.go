@@ -65,7 +65,7 @@ func (s *Session) Unwind(regs *Registers, max int) []Frame {
 	}
 	cur := *regs
 	frames := []Frame{{Num: 0, IP: cur.IP, SP: cur.SP(), FP: cur.GPR[RegBP], Regs: copyRegs(&cur), How: FrameContext, Exact: true}}
-	for len(frames) < max {
+	for {
 		f := &frames[len(frames)-1]
 		next, how, ok := s.unwindOne(f, len(frames) == 1)
 		if !ok {
@@ -77,8 +77,8 @@ func (s *Session) Unwind(regs *Registers, max int) []Frame {
 			// (EBP itself for EBP frames, the virtual frame for FPO ones).
 			f.FP = next.SP() - 8
 		}
-		if next.IP == 0 {
-			break
+		if next.IP == 0 || len(frames) >= max {
+			break // the last frame shown still gets its return address
 		}
 		if next.SP() <= f.SP && s.Target.Arch() == ArchAMD64 && how != FrameMachine {
 			break // the stack must grow towards higher addresses

@@ -469,3 +469,36 @@ func at(s []string, i int) string {
 	}
 	return "<none>"
 }
+
+// Parameters and their locations, as `llvm-pdbutil dump -symbols` shows
+// them: MSVC's S_REGREL32 (sigsegv.pdb) and LLVM's S_LOCAL with
+// S_DEFRANGE_FRAMEPOINTER_REL under a VFRAME S_FRAMEPROC (fpoapp.pdb).
+func TestProcParams(t *testing.T) {
+	check := func(path, proc string, want []Param) {
+		f, err := openPDB(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs, _ := f.Procs()
+		for _, p := range procs {
+			if p.Name != proc {
+				continue
+			}
+			got, err := f.Params(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: %+v\n want %+v", proc, got, want)
+			}
+			return
+		}
+		t.Errorf("no proc %s", proc)
+	}
+	// S_REGREL32 `crash_self`: type 0x0030 (bool), register = RSP, offset = 48
+	check(realdumps+"lldb/sigsegv.pdb", "crash", []Param{{Name: "crash_self", Type: 0x30, Kind: LocRegRel, Reg: 335, Offset: 48}})
+	// S_LOCAL `x` param, offset = 4 (VFRAME); S_LOCAL `locals`, offset = -36
+	check("../../testdata/fixtures/bin/fpoapp.pdb", "fpo_saver", []Param{
+		{Name: "x", Type: 0x74, IsParam: true, Kind: LocFrameRel, Offset: 4, FrameReg: 1},
+		{Name: "locals", Type: 0x1003, Kind: LocFrameRel, Offset: -36, FrameReg: 1}})
+}

@@ -113,6 +113,9 @@ type Proc struct {
 	IsID   bool   // Type is an IPI LF_FUNC_ID/LF_MFUNC_ID
 	Module int
 	Global bool
+	// SymStart and SymEnd delimit the procedure's records in its module
+	// stream (for its parameters and locals).
+	SymStart, SymEnd uint32
 }
 
 // ModuleSymbols returns the raw symbol bytes of module i (after the signature).
@@ -148,14 +151,15 @@ func (f *File) Procs() ([]Proc, error) {
 		if err != nil || b == nil || m.SymBytes < 4 {
 			continue
 		}
-		walkSymbols(b[4:m.SymBytes], func(kind uint16, rec []byte, _ int) {
+		walkSymbols(b[4:m.SymBytes], func(kind uint16, rec []byte, off int) {
 			switch kind {
 			case S_GPROC32, S_LPROC32, S_GPROC32_ID, S_LPROC32_ID:
 				r := &reader{b: rec}
 				r.u32() // parent
-				r.u32() // end
+				end := r.u32()
 				r.u32() // next
-				p := Proc{Len: r.u32(), Module: i, Global: kind == S_GPROC32 || kind == S_GPROC32_ID, IsID: kind == S_GPROC32_ID || kind == S_LPROC32_ID}
+				p := Proc{Len: r.u32(), Module: i, Global: kind == S_GPROC32 || kind == S_GPROC32_ID, IsID: kind == S_GPROC32_ID || kind == S_LPROC32_ID,
+					SymStart: uint32(off + 4), SymEnd: end}
 				r.u32() // debug start
 				r.u32() // debug end
 				p.Type = r.u32()
@@ -286,4 +290,101 @@ func (f *File) LineAt(i int, seg uint16, off uint32) (Line, bool) {
 		}
 	}
 	return best, found
+}
+
+// Parameter and local location kinds.
+const (
+	LocNone     = iota // no location recorded (optimized away)
+	LocRegRel          // [Reg + Offset]
+	LocFrameRel        // [frame pointer + Offset]; FrameReg says which
+	LocRegister        // in Reg
+)
+
+// Param is a parameter or local of a procedure, with where it lives.
+type Param struct {
+	Name     string
+	Type     uint32
+	IsParam  bool
+	Kind     int
+	Reg      uint16 // CodeView register number
+	Offset   int32
+	FrameReg uint8 // for LocFrameRel: S_FRAMEPROC's encoded parameter base (1 VFRAME/RSP, 2 EBP/RBP, 3 EBX/R13)
+}
+
+// Symbol kinds inside procedures.
+const (
+	S_FRAMEPROC                          = 0x1012
+	S_BLOCK32                            = 0x1103
+	S_REGREL32                           = 0x1111
+	S_LOCAL                              = 0x113E
+	S_DEFRANGE_REGISTER                  = 0x1141
+	S_DEFRANGE_FRAMEPOINTER_REL          = 0x1142
+	S_DEFRANGE_FRAMEPOINTER_REL_FULL     = 0x1144
+	S_DEFRANGE_REGISTER_REL              = 0x1145
+	S_INLINESITE                         = 0x114D
+	S_INLINESITE_END                     = 0x114E
+)
+
+// Params returns the variables declared directly in a procedure's scope,
+// parameters first as the compiler emitted them. S_REGREL32 records (MSVC)
+// carry no parameter flag: the caller matches them to the argument list.
+func (f *File) Params(p Proc) ([]Param, error) {
+	b, err := f.moduleStream(p.Module)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	if p.SymEnd > uint32(len(b)) || p.SymStart >= p.SymEnd {
+		return nil, errf(-1, int64(p.SymStart), "procedure", "records 0x%x-0x%x lie outside the module stream", p.SymStart, p.SymEnd)
+	}
+	var out []Param
+	depth := 0
+	frameReg := uint8(0)
+	pending := -1 // index of an S_LOCAL waiting for its location
+	walkSymbols(b[p.SymStart:p.SymEnd], func(kind uint16, rec []byte, off int) {
+		if off == 0 {
+			return // the S_GPROC32 itself
+		}
+		r := &reader{b: rec}
+		switch kind {
+		case S_BLOCK32, S_INLINESITE:
+			depth++
+		case S_END, S_INLINESITE_END:
+			depth--
+		case S_FRAMEPROC:
+			if len(rec) >= 26 {
+				frameReg = uint8((binary.LittleEndian.Uint32(rec[22:]) >> 16) & 3)
+			}
+		case S_REGREL32:
+			if depth == 0 {
+				off := int32(r.u32())
+				typ := r.u32()
+				reg := r.u16()
+				out = append(out, Param{Name: r.str(), Type: typ, Kind: LocRegRel, Reg: reg, Offset: off})
+			}
+			pending = -1
+		case S_LOCAL:
+			pending = -1
+			if depth == 0 {
+				typ := r.u32()
+				flags := r.u16()
+				out = append(out, Param{Name: r.str(), Type: typ, IsParam: flags&1 != 0})
+				pending = len(out) - 1
+			}
+		case S_DEFRANGE_FRAMEPOINTER_REL, S_DEFRANGE_FRAMEPOINTER_REL_FULL:
+			if pending >= 0 && out[pending].Kind == LocNone {
+				out[pending].Kind, out[pending].Offset, out[pending].FrameReg = LocFrameRel, int32(r.u32()), frameReg
+			}
+		case S_DEFRANGE_REGISTER_REL:
+			if pending >= 0 && out[pending].Kind == LocNone {
+				reg := r.u16()
+				r.u16()
+				out[pending].Kind, out[pending].Reg, out[pending].Offset = LocRegRel, reg, int32(r.u32())
+			}
+		case S_DEFRANGE_REGISTER:
+			if pending >= 0 && out[pending].Kind == LocNone {
+				out[pending].Kind, out[pending].Reg = LocRegister, r.u16()
+			}
+		}
+	})
+	return out, nil
 }
