@@ -313,16 +313,16 @@ type Param struct {
 
 // Symbol kinds inside procedures.
 const (
-	S_FRAMEPROC                          = 0x1012
-	S_BLOCK32                            = 0x1103
-	S_REGREL32                           = 0x1111
-	S_LOCAL                              = 0x113E
-	S_DEFRANGE_REGISTER                  = 0x1141
-	S_DEFRANGE_FRAMEPOINTER_REL          = 0x1142
-	S_DEFRANGE_FRAMEPOINTER_REL_FULL     = 0x1144
-	S_DEFRANGE_REGISTER_REL              = 0x1145
-	S_INLINESITE                         = 0x114D
-	S_INLINESITE_END                     = 0x114E
+	S_FRAMEPROC                      = 0x1012
+	S_BLOCK32                        = 0x1103
+	S_REGREL32                       = 0x1111
+	S_LOCAL                          = 0x113E
+	S_DEFRANGE_REGISTER              = 0x1141
+	S_DEFRANGE_FRAMEPOINTER_REL      = 0x1142
+	S_DEFRANGE_FRAMEPOINTER_REL_FULL = 0x1144
+	S_DEFRANGE_REGISTER_REL          = 0x1145
+	S_INLINESITE                     = 0x114D
+	S_INLINESITE_END                 = 0x114E
 )
 
 // Params returns the variables declared directly in a procedure's scope,
