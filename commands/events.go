@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"ntdbg/dumpfmt/minidump"
 	"ntdbg/engine"
 )
 
@@ -25,6 +26,8 @@ func init() {
 		Summary: "switch to the exception context record and show it", Run: cmdEcxr})
 	Register(&Command{Name: ".exr", Family: "expressions and events", Syntax: ".exr -1 | .exr Address",
 		Summary: "show the exception record (-1: the stored event)", Run: cmdExr})
+	Register(&Command{Name: ".cxr", Family: "expressions and events", Syntax: ".cxr [Address]",
+		Summary: "use the CONTEXT record at an address as the register context (no address: back to the thread's)", Run: cmdCxr})
 }
 
 func cmdEval(c *Ctx, inv *Invocation) error {
@@ -190,12 +193,42 @@ func cmdEcxr(c *Ctx, inv *Invocation) error {
 	return nil
 }
 
+// readExceptionRecord reads a native EXCEPTION_RECORD at addr.
+func (c *Ctx) readExceptionRecord(addr uint64) (*engine.Event, error) {
+	ps := uint64(c.S.Target.Arch().PtrSize())
+	// Code, Flags, Record*, Address*, NumberParameters, [pad], Information[15]
+	infoOff := 4 + 4 + 2*ps + 4
+	if ps == 8 {
+		infoOff += 4
+	}
+	b, ok := c.readBytes(addr, infoOff+15*ps)
+	if !ok {
+		return nil, fmt.Errorf("Memory access error at '%s'", c.ptr(addr))
+	}
+	rd := func(off, size uint64) uint64 { return leUint(b[off : off+size]) }
+	ev := &engine.Event{Code: uint32(rd(0, 4)), Flags: uint32(rd(4, 4)), Record: rd(8, ps), Address: rd(8+ps, ps)}
+	n := rd(8+2*ps, 4)
+	if n > 15 {
+		n = 15
+	}
+	for i := uint64(0); i < n; i++ {
+		ev.Params = append(ev.Params, rd(infoOff+i*ps, ps))
+	}
+	return ev, nil
+}
+
 func cmdExr(c *Ctx, inv *Invocation) error {
 	arg := strings.TrimSpace(inv.Args)
-	if arg != "-1" {
-		return fmt.Errorf("ntdbg: only `.exr -1` (the stored event) is supported; exception records at an address need EXCEPTION_RECORD type info")
-	}
 	ev := c.S.Target.Event()
+	if arg != "-1" {
+		addr, err := c.Eval(inv.Args)
+		if err != nil {
+			return shiftErr(err, inv.ArgsOff)
+		}
+		if ev, err = c.readExceptionRecord(addr); err != nil {
+			return err
+		}
+	}
 	if ev == nil {
 		return fmt.Errorf("Unable to get exception record, no exception stored in the dump")
 	}
@@ -236,5 +269,41 @@ func cmdExr(c *Ctx, inv *Invocation) error {
 			c.Printf("Attempt to execute non-executable address %s\n", val(ev.Params[1]))
 		}
 	}
+	return nil
+}
+
+func cmdCxr(c *Ctx, inv *Invocation) error {
+	if strings.TrimSpace(inv.Args) == "" {
+		c.S.SetThread(c.S.CurThread)
+		return nil
+	}
+	addr, err := c.Eval(inv.Args)
+	if err != nil {
+		return shiftErr(err, inv.ArgsOff)
+	}
+	var regs *engine.Registers
+	if c.S.Target.Arch() == engine.ArchAMD64 {
+		b, ok := c.readBytes(addr, minidump.SizeContextAMD64)
+		if !ok {
+			return fmt.Errorf("Unable to read context, Win32 error 0n30")
+		}
+		ctx, err := minidump.ParseAMD64Context(b)
+		if ctx == nil {
+			return err
+		}
+		regs = engine.RegistersFromAMD64(ctx)
+	} else {
+		b, ok := c.readBytes(addr, minidump.SizeContextX86)
+		if !ok {
+			return fmt.Errorf("Unable to read context, Win32 error 0n30")
+		}
+		ctx, err := minidump.ParseX86Context(b)
+		if ctx == nil {
+			return err
+		}
+		regs = engine.RegistersFromX86(ctx)
+	}
+	c.S.SetContext(regs)
+	c.printRegisters(regs)
 	return nil
 }

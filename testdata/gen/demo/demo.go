@@ -269,6 +269,16 @@ func BuildScenario() *Scenario {
 	sp.U64(csDebug+0x10, 0x00000092d2fc01a0)
 	sp.U64(csDebug+0x18, 0x00000092d31a0e20)
 	sp.U32(csDebug+0x24, 0xa27)
+	// An exception record and the context it was raised in, as an
+	// exception dispatcher leaves them (for .exr/.cxr with an address).
+	const excAddr, ctxAddr = 0x00000092cf2b0000, 0x00000092cf2b0100
+	ownerCtx := d.Threads[4].Ctx
+	sp.U32(excAddr, 0xc0000005)
+	sp.U64(excAddr+0x10, ownerCtx.Rip)
+	sp.U32(excAddr+0x18, 2)
+	sp.U64(excAddr+0x20, 0)
+	sp.U64(excAddr+0x28, 0x20)
+	sp.Write(ctxAddr, mdw.ContextBytes(&ownerCtx))
 	d.Memory = sp.Regions()
 	return sc
 }

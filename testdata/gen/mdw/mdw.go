@@ -129,6 +129,12 @@ func (w *buf) str(s string) uint32 {
 func (w *buf) context(c *Context) uint32 {
 	w.align(16)
 	at := w.off()
+	w.raw(ContextBytes(c))
+	return at
+}
+
+// ContextBytes renders an x64 CONTEXT as it sits in memory or in a dump.
+func ContextBytes(c *Context) []byte {
 	b := make([]byte, 0x4D0)
 	le := binary.LittleEndian
 	le.PutUint32(b[0x30:], 0x10000F)
@@ -152,8 +158,7 @@ func (w *buf) context(c *Context) uint32 {
 		copy(b[0x1A0+16*i:], x[:])
 	}
 	le.PutUint32(b[0x118:], 0x1F80) // FltSave.MxCsr
-	w.raw(b)
-	return at
+	return b
 }
 
 type dirEntry struct {
