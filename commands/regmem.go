@@ -243,7 +243,7 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 		return err
 	}
 	if !r.hasAddr {
-		if c.hasLast && (inv.Name == "d" || c.lastKind == kind || true) {
+		if c.hasLast { // any d* continues where the last one stopped
 			r.addr = c.lastAddr
 		} else if regs, err := c.S.Registers(); err == nil {
 			r.addr = regs.IP
