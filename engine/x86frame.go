@@ -77,55 +77,44 @@ func (s *Session) runFrameProgram(prog string, vars map[string]uint32) error {
 		}
 		return uint32(n), nil
 	}
+	popValue := func() (uint32, error) {
+		tok, err := pop()
+		if err != nil {
+			return 0, err
+		}
+		return value(tok)
+	}
 	for _, tok := range strings.Fields(prog) {
 		switch tok {
 		case "+", "-", "*", "/", "%", "@":
-			bs, err := pop()
+			b, err := popValue()
 			if err != nil {
 				return err
 			}
-			as, err := pop()
-			if err != nil {
-				return err
-			}
-			a, err := value(as)
-			if err != nil {
-				return err
-			}
-			b, err := value(bs)
+			a, err := popValue()
 			if err != nil {
 				return err
 			}
 			var r uint32
-			switch tok {
-			case "+":
+			switch {
+			case tok == "+":
 				r = a + b
-			case "-":
+			case tok == "-":
 				r = a - b
-			case "*":
+			case tok == "*":
 				r = a * b
-			case "/", "%":
-				if b == 0 {
-					return fmt.Errorf("frame program: division by zero")
-				}
-				if tok == "/" {
-					r = a / b
-				} else {
-					r = a % b
-				}
-			case "@":
-				if b == 0 {
-					return fmt.Errorf("frame program: zero alignment")
-				}
+			case b == 0:
+				return fmt.Errorf("frame program: %s by zero", tok)
+			case tok == "/":
+				r = a / b
+			case tok == "%":
+				r = a % b
+			case tok == "@":
 				r = a &^ (b - 1)
 			}
 			stack = append(stack, strconv.FormatUint(uint64(r), 10))
 		case "^":
-			as, err := pop()
-			if err != nil {
-				return err
-			}
-			a, err := value(as)
+			a, err := popValue()
 			if err != nil {
 				return err
 			}
@@ -135,15 +124,11 @@ func (s *Session) runFrameProgram(prog string, vars map[string]uint32) error {
 			}
 			stack = append(stack, strconv.FormatUint(v, 10))
 		case "=":
-			vs, err := pop()
+			v, err := popValue()
 			if err != nil {
 				return err
 			}
 			name, err := pop()
-			if err != nil {
-				return err
-			}
-			v, err := value(vs)
 			if err != nil {
 				return err
 			}

@@ -49,10 +49,21 @@ type symAddr struct {
 	name string
 }
 
-// LoadImage maps a fixture image and reads its linker map.
-func LoadImage(file, recordedPath string) (*Image, error) {
-	dir := FixtureDir()
-	raw, err := os.ReadFile(filepath.Join(dir, file))
+// mappedPE is a fixture image laid out as the loader maps it.
+type mappedPE struct {
+	base             uint64
+	size, stamp, sum uint32
+	mapped           []byte
+	dirs             []pe.DataDirectory
+	pdbName          string
+	pdbGUID          [16]byte
+	pdbAge           uint32
+}
+
+// mapPE reads a PE32 or PE32+ fixture and maps it: headers, then each
+// section at its RVA, plus the CodeView record of its debug directory.
+func mapPE(path string) (*mappedPE, error) {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -60,13 +71,18 @@ func LoadImage(file, recordedPath string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
-	if !ok {
-		return nil, fmt.Errorf("%s is not PE32+", file)
+	m := &mappedPE{stamp: f.TimeDateStamp}
+	var headers uint32
+	switch oh := f.OptionalHeader.(type) {
+	case *pe.OptionalHeader64:
+		m.base, m.size, m.sum, headers, m.dirs = oh.ImageBase, oh.SizeOfImage, oh.CheckSum, oh.SizeOfHeaders, oh.DataDirectory[:]
+	case *pe.OptionalHeader32:
+		m.base, m.size, m.sum, headers, m.dirs = uint64(oh.ImageBase), oh.SizeOfImage, oh.CheckSum, oh.SizeOfHeaders, oh.DataDirectory[:]
+	default:
+		return nil, fmt.Errorf("%s has no optional header", path)
 	}
-	img := &Image{File: file, Path: recordedPath, Base: oh.ImageBase, Size: oh.SizeOfImage, Stamp: f.TimeDateStamp, CheckSum: oh.CheckSum, Symbols: map[string]uint64{}}
-	img.Mapped = make([]byte, oh.SizeOfImage)
-	copy(img.Mapped, raw[:oh.SizeOfHeaders])
+	m.mapped = make([]byte, m.size)
+	copy(m.mapped, raw[:headers])
 	for _, s := range f.Sections {
 		data, err := s.Data()
 		if err != nil {
@@ -76,22 +92,34 @@ func LoadImage(file, recordedPath string) (*Image, error) {
 		if uint32(n) > s.VirtualSize && s.VirtualSize != 0 {
 			n = int(s.VirtualSize)
 		}
-		copy(img.Mapped[s.VirtualAddress:], data[:n])
+		copy(m.mapped[s.VirtualAddress:], data[:n])
 	}
-	exc := oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_EXCEPTION]
+	dbg := m.dirs[pe.IMAGE_DIRECTORY_ENTRY_DEBUG]
+	for off := dbg.VirtualAddress; off+28 <= dbg.VirtualAddress+dbg.Size; off += 28 {
+		e := m.mapped[off:]
+		if binary.LittleEndian.Uint32(e[12:]) == 2 {
+			cv := m.mapped[binary.LittleEndian.Uint32(e[20:]):]
+			copy(m.pdbGUID[:], cv[4:20])
+			m.pdbAge = binary.LittleEndian.Uint32(cv[20:])
+			m.pdbName = string(cv[24 : 24+bytes.IndexByte(cv[24:], 0)])
+		}
+	}
+	return m, nil
+}
+
+// LoadImage maps a fixture image and reads its linker map.
+func LoadImage(file, recordedPath string) (*Image, error) {
+	dir := FixtureDir()
+	m, err := mapPE(filepath.Join(dir, file))
+	if err != nil {
+		return nil, err
+	}
+	img := &Image{File: file, Path: recordedPath, Base: m.base, Size: m.size, Stamp: m.stamp, CheckSum: m.sum, Mapped: m.mapped,
+		Symbols: map[string]uint64{}, PdbName: m.pdbName, PdbGUID: m.pdbGUID, PdbAge: m.pdbAge}
+	exc := m.dirs[pe.IMAGE_DIRECTORY_ENTRY_EXCEPTION]
 	for off := exc.VirtualAddress; off+12 <= exc.VirtualAddress+exc.Size; off += 12 {
 		le := binary.LittleEndian
 		img.pdata = append(img.pdata, rtFunc{le.Uint32(img.Mapped[off:]), le.Uint32(img.Mapped[off+4:]), le.Uint32(img.Mapped[off+8:])})
-	}
-	dbg := oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_DEBUG]
-	for off := dbg.VirtualAddress; off+28 <= dbg.VirtualAddress+dbg.Size; off += 28 {
-		e := img.Mapped[off:]
-		if binary.LittleEndian.Uint32(e[12:]) == 2 {
-			cv := img.Mapped[binary.LittleEndian.Uint32(e[20:]):]
-			copy(img.PdbGUID[:], cv[4:20])
-			img.PdbAge = binary.LittleEndian.Uint32(cv[20:])
-			img.PdbName = string(cv[24 : 24+bytes.IndexByte(cv[24:], 0)])
-		}
 	}
 	if err := img.readMap(filepath.Join(dir, strings.TrimSuffix(file, filepath.Ext(file))+".map")); err != nil {
 		return nil, err

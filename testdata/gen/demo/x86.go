@@ -1,12 +1,10 @@
 package demo
 
 import (
-	"bytes"
-	"debug/pe"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -48,47 +46,17 @@ type Image32 struct {
 }
 
 func loadImage32(file string) (*Image32, error) {
-	raw, err := os.ReadFile(filepath.Join(FixtureDir(), file))
+	m, err := mapPE(filepath.Join(FixtureDir(), file))
 	if err != nil {
 		return nil, err
 	}
-	f, err := pe.NewFile(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	oh, ok := f.OptionalHeader.(*pe.OptionalHeader32)
-	if !ok {
-		return nil, fmt.Errorf("%s is not PE32", file)
-	}
-	img := &Image32{Base: oh.ImageBase, Size: oh.SizeOfImage, Stamp: f.TimeDateStamp, Mapped: make([]byte, oh.SizeOfImage)}
-	copy(img.Mapped, raw[:oh.SizeOfHeaders])
-	for _, s := range f.Sections {
-		data, err := s.Data()
-		if err != nil {
-			return nil, err
-		}
-		n := len(data)
-		if uint32(n) > s.VirtualSize && s.VirtualSize != 0 {
-			n = int(s.VirtualSize)
-		}
-		copy(img.Mapped[s.VirtualAddress:], data[:n])
-	}
-	dbg := oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_DEBUG]
-	for off := dbg.VirtualAddress; off+28 <= dbg.VirtualAddress+dbg.Size; off += 28 {
-		e := img.Mapped[off:]
-		if binary.LittleEndian.Uint32(e[12:]) == 2 {
-			cv := img.Mapped[binary.LittleEndian.Uint32(e[20:]):]
-			copy(img.PdbGUID[:], cv[4:20])
-			img.PdbAge = binary.LittleEndian.Uint32(cv[20:])
-			img.PdbName = string(cv[24 : 24+bytes.IndexByte(cv[24:], 0)])
-		}
-	}
+	img := &Image32{Base: uint32(m.base), Size: m.size, Stamp: m.stamp, Mapped: m.mapped, PdbName: m.pdbName, PdbGUID: m.pdbGUID, PdbAge: m.pdbAge}
 	// Function addresses come from the linker's map, as for the x64 fixtures.
-	m := &Image{Base: uint64(img.Base), Symbols: map[string]uint64{}}
-	if err := m.readMap(filepath.Join(FixtureDir(), "fpoapp.map")); err != nil {
+	sym := &Image{Base: m.base, Symbols: map[string]uint64{}}
+	if err := sym.readMap(filepath.Join(FixtureDir(), strings.TrimSuffix(file, filepath.Ext(file))+".map")); err != nil {
 		return nil, err
 	}
-	img.Symbols = m.Symbols
+	img.Symbols = sym.Symbols
 	return img, nil
 }
 
