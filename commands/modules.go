@@ -105,6 +105,11 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		if o.hasAddr && !m.Contains(o.addr) {
 			return false
 		}
+		if o.symsOnly && c.Symbols != nil {
+			if st := c.Symbols.Get(m).State; st == engine.SymDeferred || st == engine.SymNone {
+				return false
+			}
+		}
 		return true
 	}
 	if o.verbose && (o.pattern != "" || o.pathPattern != "") {
