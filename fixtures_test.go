@@ -37,7 +37,7 @@ func TestFixtureHashes(t *testing.T) {
 // Where LLVM 14 is installed, rebuilding the fixtures from source gives the
 // same bytes.
 func TestFixturesRebuildIdentically(t *testing.T) {
-	for _, tool := range []string{"clang-14", "lld-link-14"} {
+	for _, tool := range []string{"clang-14", "lld-link-14", "llvm-rc-14"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed", tool)
 		}
