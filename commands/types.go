@@ -21,6 +21,7 @@ func init() {
 type dtOpts struct {
 	depth   int
 	verbose bool
+	arrays  bool // -a: one line per array element
 	fields  []string
 }
 
@@ -124,6 +125,8 @@ func cmdDT(c *Ctx, inv *Invocation) error {
 			}
 		case tok == "-v":
 			o.verbose = true
+		case strings.HasPrefix(tok, "-a"):
+			o.arrays = true
 		case tok == "-b":
 			o.depth = 9
 		case strings.HasPrefix(tok, "-"):
@@ -249,6 +252,13 @@ func (c *Ctx) dumpUDT(r *engine.TypeRef, t *pdb.Type, base uint64, hasAddr bool,
 			line += typ
 		}
 		c.Println(line)
+		if o.arrays && hasAddr && mt != nil && mt.Leaf == pdb.LF_ARRAY {
+			if es := r.TypeSize(mt.Elem); es > 0 {
+				for i := uint64(0); i < mt.Size/es && i < 0x1000; i++ {
+					c.Printf("%s    [%02d] %s\n", indent, i, c.memberValue(r, mt.Elem, base+m.Offset+i*es))
+				}
+			}
+		}
 		if mt != nil && mt.IsUDT() && (expand || level <= o.depth) {
 			def := r.Table.Resolve(mt)
 			if err := c.dumpUDT(r, def, base+m.Offset, hasAddr, level+1, o, sub); err != nil {
@@ -360,7 +370,12 @@ func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
 			}
 			return fmt.Sprintf("[%d] \"%s\"", t.Size, engine.Sanitize(string(b)))
 		}
-		return c.typeName(r, ti)
+		// Other arrays show their length and the first element, as dt does.
+		es := r.TypeSize(t.Elem)
+		if es == 0 {
+			return c.typeName(r, ti)
+		}
+		return fmt.Sprintf("[%d] %s", t.Size/es, c.memberValue(r, t.Elem, addr))
 	}
 	if t.IsUDT() {
 		def := r.Table.Resolve(t)
