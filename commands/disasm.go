@@ -3,6 +3,10 @@ package commands
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"ntdbg/engine"
 )
 
 func init() {
@@ -144,6 +148,51 @@ func cmdUF(c *Ctx, inv *Invocation) error {
 	if start == 0 {
 		return fmt.Errorf("No code found, aborting")
 	}
-	c.disasm(start, 0, end)
+	c.basicBlocks(start, end)
 	return nil
+}
+
+// basicBlocks prints a function as uf does: its basic blocks, each after a
+// blank line and a `symbol+offset:` label, in address order.
+func (c *Ctx) basicBlocks(start, end uint64) {
+	mode := 64
+	if c.S.Target.Arch() == engine.ArchX86 {
+		mode = 32
+	}
+	leaders := map[uint64]bool{start: true}
+	var addrs []uint64
+	for a := start; a < end && len(addrs) < 0x10000; {
+		buf := make([]byte, 16)
+		n, _ := c.S.Target.Memory().ReadVirtual(buf, a)
+		inst, err := x86asm.Decode(buf[:n], mode)
+		addrs = append(addrs, a)
+		if err != nil || inst.Len == 0 {
+			a++
+			continue
+		}
+		next := a + uint64(inst.Len)
+		switch inst.Op {
+		case x86asm.RET, x86asm.JMP, x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JNE, x86asm.JG, x86asm.JGE,
+			x86asm.JL, x86asm.JLE, x86asm.JO, x86asm.JNO, x86asm.JS, x86asm.JNS, x86asm.JP, x86asm.JNP, x86asm.JECXZ, x86asm.JRCXZ, x86asm.JCXZ:
+			leaders[next] = true
+			if rel, ok := inst.Args[0].(x86asm.Rel); ok {
+				if t := next + uint64(int64(rel)); t >= start && t < end {
+					leaders[t] = true
+				}
+			}
+		}
+		a = next
+	}
+	for i, a := range addrs {
+		if leaders[a] && i > 0 {
+			c.Println()
+		}
+		if leaders[a] {
+			if label := c.symbolize(a); label != "" {
+				c.Printf("%s:\n", label)
+			}
+		}
+		line, _ := c.disasmLine(a)
+		c.Println(line)
+	}
 }

@@ -106,6 +106,23 @@ func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
 		return "int 3"
 	}
 	s := x86asm.IntelSyntax(inst, pc, nil)
+	// Negative immediates print as the operand-sized value: 0FFFFFFFFh for -1.
+	for _, a := range inst.Args {
+		if imm, ok := a.(x86asm.Imm); ok && imm < 0 {
+			bits := inst.DataSize
+			if bits == 0 || bits > 64 {
+				bits = 64
+			}
+			v := uint64(imm)
+			if bits < 64 {
+				v &= 1<<uint(bits) - 1
+			}
+			lit := fmt.Sprintf("-%#x", -int64(imm))
+			if i := strings.LastIndex(s, lit); i >= 0 {
+				s = s[:i] + masmHex(v) + s[i+len(lit):]
+			}
+		}
+	}
 	s = strings.ReplaceAll(s, ", ", ",")
 	s = barePtr.ReplaceAllString(s, "$1[") // lea has no operand size
 	for _, a := range inst.Args {
