@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -323,25 +322,6 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 			continue
 		}
 		url := strings.TrimRight(t, "/") + "/" + name + "/" + index + "/" + name
-		s.noisy("SYMSRV:  HTTPGET: %s", url)
-		data, err := s.download(url, name)
-		if err != nil {
-			s.noisy("SYMSRV:  %s - %v", url, err)
-			// The compressed form: the last character becomes '_' (ntdll.pd_).
-			curl := url[:len(url)-1] + "_"
-			s.noisy("SYMSRV:  HTTPGET: %s", curl)
-			packed, err2 := s.download(curl, name[:len(name)-1]+"_")
-			if err2 != nil {
-				s.noisy("SYMSRV:  %s - %v", curl, err2)
-				continue
-			}
-			f, err2 := cab.ExtractFirst(bytes.NewReader(packed), int64(len(packed)), maxDownload)
-			if err2 != nil {
-				s.say("*** WARNING: %s from %s could not be unpacked: %v", name[:len(name)-1]+"_", t, err2)
-				continue
-			}
-			data = f.Data
-		}
 		if cache == "" {
 			cache = filepath.Join(os.TempDir(), "ntdbg-sym")
 		}
@@ -349,9 +329,26 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			continue
 		}
+		// Downloads stream into a temporary file beside their final place,
+		// and are moved there only once they check out.
 		tmp := dst + ".download"
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			continue
+		s.noisy("SYMSRV:  HTTPGET: %s", url)
+		if err := s.download(url, name, tmp); err != nil {
+			s.noisy("SYMSRV:  %s - %v", url, err)
+			// The compressed form: the last character becomes '_' (ntdll.pd_).
+			cname := name[:len(name)-1] + "_"
+			curl := url[:len(url)-1] + "_"
+			s.noisy("SYMSRV:  HTTPGET: %s", curl)
+			if err := s.download(curl, cname, tmp+"_"); err != nil {
+				s.noisy("SYMSRV:  %s - %v", curl, err)
+				continue
+			}
+			err := unpackCab(tmp+"_", tmp)
+			os.Remove(tmp + "_")
+			if err != nil {
+				s.say("*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
+				continue
+			}
 		}
 		if !validate(tmp) {
 			os.Remove(tmp)
@@ -367,49 +364,80 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 	return ""
 }
 
+// unpackCab extracts the single file of a downloaded cabinet.
+func unpackCab(src, dst string) error {
+	fh, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	f, err := cab.ExtractFirst(fh, st.Size(), maxDownload)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, f.Data, 0o644)
+}
+
 const maxDownload = 2 << 30
 
-// download fetches one file, with a progress bar when Progress is set.
-func (s *Symbols) download(url, name string) ([]byte, error) {
+// download streams one file to dst, with a progress bar when Progress is set.
+func (s *Symbols) download(url, name, dst string) error {
 	resp, err := s.Client.Get(url)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	if resp.ContentLength > maxDownload {
-		return nil, fmt.Errorf("%d bytes is too large", resp.ContentLength)
+		return fmt.Errorf("%d bytes is too large", resp.ContentLength)
 	}
-	var buf bytes.Buffer
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	var total int64
 	chunk := make([]byte, 64<<10)
 	last := time.Time{}
 	for {
-		n, err := resp.Body.Read(chunk)
-		buf.Write(chunk[:n])
-		if buf.Len() > maxDownload {
-			return nil, fmt.Errorf("download exceeds %d bytes", maxDownload)
+		n, rerr := resp.Body.Read(chunk)
+		if _, werr := out.Write(chunk[:n]); werr != nil {
+			out.Close()
+			os.Remove(dst)
+			return werr
+		}
+		total += int64(n)
+		if total > maxDownload {
+			out.Close()
+			os.Remove(dst)
+			return fmt.Errorf("download exceeds %d bytes", maxDownload)
 		}
 		if s.Progress != nil && time.Since(last) > 100*time.Millisecond {
 			last = time.Now()
 			if resp.ContentLength > 0 {
-				fmt.Fprintf(s.Progress, "\rDownloading %s: %3d%% (%d of %d KB)", name, int64(buf.Len())*100/resp.ContentLength, buf.Len()>>10, resp.ContentLength>>10)
+				fmt.Fprintf(s.Progress, "\rDownloading %s: %3d%% (%d of %d KB)", name, total*100/resp.ContentLength, total>>10, resp.ContentLength>>10)
 			} else {
-				fmt.Fprintf(s.Progress, "\rDownloading %s: %d KB", name, buf.Len()>>10)
+				fmt.Fprintf(s.Progress, "\rDownloading %s: %d KB", name, total>>10)
 			}
 		}
-		if err == io.EOF {
+		if rerr == io.EOF {
 			break
 		}
-		if err != nil {
-			return nil, err
+		if rerr != nil {
+			out.Close()
+			os.Remove(dst)
+			return rerr
 		}
 	}
 	if s.Progress != nil {
 		fmt.Fprintf(s.Progress, "\r%s\r", strings.Repeat(" ", 60))
 	}
-	return buf.Bytes(), nil
+	return out.Close()
 }
 
 // memImage is a module image read straight from dump memory.

@@ -102,8 +102,13 @@ func TestSymbolServerEndToEnd(t *testing.T) {
 	s := NewSymbols(tg, path)
 	var notes []string
 	s.Notify = func(m string) { notes = append(notes, m) }
+	var progress bytes.Buffer
+	s.Progress = &progress
 	nsi := NewSession(tg).ModuleByName("nsi")
 	ms := s.Load(nsi)
+	if !strings.Contains(progress.String(), "\rDownloading nsi.pd_:") {
+		t.Errorf("no progress bar: %q", progress.String())
+	}
 	if ms.State != SymPrivatePDB {
 		t.Fatalf("nsi state %d, notes %v", ms.State, notes)
 	}
@@ -113,6 +118,9 @@ func TestSymbolServerEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(want); err != nil {
 		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "*", "*", "*.download*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 	if m, sym, _, ok := s.Nearest(nsi.Base + 0x1010); !ok || m != nsi || sym != "NsiAllocateAndGetTable" {
 		t.Errorf("nearest: %v %q", ok, sym)
