@@ -16,6 +16,8 @@ func init() {
 		Summary: "show the symbols nearest to an address", Run: cmdLN})
 	Register(&Command{Name: ".sympath", Family: "symbols", Syntax: ".sympath[+] [Path[;...]]",
 		Summary: "show, set or extend the symbol path (srv*cache*url, cache*dir, folders)", Run: cmdSympath})
+	Register(&Command{Name: ".exepath", Family: "symbols", Syntax: ".exepath[+] [Path[;...]]",
+		Summary: "show, set or extend the executable image path (where images missing from a minidump are found)", Run: cmdExepath})
 	Register(&Command{Name: ".symfix", Family: "symbols", Syntax: ".symfix[+] [LocalCache]",
 		Summary: "use (or add) Microsoft's symbol server with a local cache", Run: cmdSymfix})
 	Register(&Command{Name: ".reload", Family: "symbols", Syntax: ".reload [/f] [Module]",
@@ -260,3 +262,29 @@ func cmdSym(c *Ctx, inv *Invocation) error {
 }
 
 func statPath(p string) (os.FileInfo, error) { return os.Stat(p) }
+
+func cmdExepath(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	arg := strings.TrimSpace(inv.Args)
+	if arg != "" {
+		appendMode := strings.HasPrefix(arg, "+")
+		arg = strings.TrimSpace(strings.TrimPrefix(arg, "+"))
+		var dirs []string
+		if appendMode {
+			dirs = append(dirs, c.Symbols.ImagePath...)
+		}
+		for _, d := range strings.Split(arg, ";") {
+			if d = strings.TrimSpace(d); d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+		c.Symbols.ImagePath = dirs
+		c.Symbols.ResetImages()
+	}
+	p := strings.Join(c.Symbols.ImagePath, ";")
+	c.Printf("Executable image search path is: %s\n", p)
+	c.Printf("Expanded Executable image search path is: %s\n", p)
+	return nil
+}

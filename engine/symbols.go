@@ -107,6 +107,16 @@ func (s *Symbols) Get(m *Module) *ModSyms {
 	return ms
 }
 
+// ResetImages forgets which images were looked for, so that a new image
+// path is searched again.
+func (s *Symbols) ResetImages() {
+	for _, ms := range s.mods {
+		if ms.image == nil {
+			ms.imgTried, ms.hdrTried = false, false
+		}
+	}
+}
+
 // Unload forgets a module's symbols (.reload).
 func (s *Symbols) Unload(m *Module) { delete(s.mods, m.Base) }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ntdbg/testdata/gen/demo"
+	"ntdbg/testdata/gen/mdw"
 )
 
 // TestUnwindRecoversEveryFrame walks every thread of the generated dump and
@@ -179,5 +180,48 @@ func TestFrameProgramErrors(t *testing.T) {
 	vars := map[string]uint32{"$esp": 0x1000}
 	if err := s.runFrameProgram("$T0 $esp 12 + 16 @ = $23 7 =", vars); err != nil || vars["$T0"] != 0x1000 || vars["$esi"] != 7 {
 		t.Errorf("%v %v", err, vars)
+	}
+}
+
+// A dump without module memory (a plain minidump) unwinds with images
+// found on the image path, matched by time stamp and size.
+func TestUnwindWithImagesFromImagePath(t *testing.T) {
+	sc := demo.BuildScenario()
+	var kept []mdw.Region
+	for _, r := range sc.Dump.Memory {
+		inImage := false
+		for _, m := range sc.Dump.Modules {
+			if r.Addr < m.Base+uint64(m.Size) && r.Addr+uint64(len(r.Data)) > m.Base {
+				inImage = true
+			}
+		}
+		if !inImage {
+			kept = append(kept, r)
+		}
+	}
+	sc.Dump.Memory = kept
+	data := sc.Dump.Bytes()
+	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "no-images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(tg)
+	syms := NewSymbols(tg, "")
+	syms.ImagePath = []string{demo.FixtureDir()}
+	s.Images = syms
+	owner := tg.Threads()[4]
+	regs, _ := owner.Registers()
+	got := s.Unwind(regs, 0)
+	want := sc.Frames[owner.ID]
+	if len(got) != len(want) {
+		t.Fatalf("%d frames, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].IP != want[i].IP || got[i].SP != want[i].SP {
+			t.Errorf("frame %d: %x/%x want %x/%x", i, got[i].IP, got[i].SP, want[i].IP, want[i].SP)
+		}
+	}
+	if ms := syms.Get(s.ModuleByName("nsi")); ms.imgFile == "" {
+		t.Error("nsi's image did not come from the image path")
 	}
 }
