@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -172,5 +173,35 @@ func TestPlainDirectoryAndMismatch(t *testing.T) {
 	s = NewSymbols(tg, demo.FixtureDir())
 	if ms := s.Load(nsi); ms.State != SymPrivatePDB {
 		t.Errorf("fixture dir: state %d", ms.State)
+	}
+}
+
+// Images come from a symbol server too, as name/<TimeDateStamp><SizeOfImage>/name.
+func TestImagesFromSymbolServer(t *testing.T) {
+	_, tg := strippedDemo(t)
+	nsi := NewSession(tg).ModuleByName("nsi")
+	index := fmt.Sprintf("%08X%x", nsi.TimeDateStamp, nsi.Size)
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		if r.URL.Path != "/nsi.dll/"+index+"/nsi.dll" {
+			http.NotFound(w, r)
+			return
+		}
+		data, _ := os.ReadFile(filepath.Join(demo.FixtureDir(), "nsi.dll"))
+		w.Write(data)
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	s := NewSymbols(tg, "srv*"+cache+"*"+srv.URL)
+	img := s.Image(nsi)
+	if img == nil {
+		t.Fatalf("no image; server was asked %v", asked)
+	}
+	if rf, ok := img.LookupFunction(0x1000); !ok || rf.Begin != 0x1000 {
+		t.Errorf("nsi's .pdata: %+v %v", rf, ok)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "nsi.dll", index, "nsi.dll")); err != nil {
+		t.Error(err)
 	}
 }

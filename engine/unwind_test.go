@@ -183,9 +183,9 @@ func TestFrameProgramErrors(t *testing.T) {
 	}
 }
 
-// A dump without module memory (a plain minidump) unwinds with images
-// found on the image path, matched by time stamp and size.
-func TestUnwindWithImagesFromImagePath(t *testing.T) {
+// strippedDemo is the demo dump without any module memory, as a plain
+// minidump would be.
+func strippedDemo(t *testing.T) (*demo.Scenario, *UserTarget) {
 	sc := demo.BuildScenario()
 	var kept []mdw.Region
 	for _, r := range sc.Dump.Memory {
@@ -205,6 +205,13 @@ func TestUnwindWithImagesFromImagePath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sc, tg
+}
+
+// A dump without module memory unwinds with images found on the image
+// path, matched by time stamp and size.
+func TestUnwindWithImagesFromImagePath(t *testing.T) {
+	sc, tg := strippedDemo(t)
 	s := NewSession(tg)
 	syms := NewSymbols(tg, "")
 	syms.ImagePath = []string{demo.FixtureDir()}
