@@ -164,9 +164,21 @@ func cmdK(c *Ctx, inv *Invocation) error {
 		if !o.noLines {
 			site += c.sourceSuffix(f)
 		}
+		if o.verbose && c.S.Target.Arch() == engine.ArchX86 {
+			site = strings.TrimRight(site, " ") + " " + fpoText(f)
+		}
 		c.Println(c.frameLine(frames, i, o, site))
 	}
 	return nil
+}
+
+// fpoText is kv's x86 annotation: the frame's parameter, local and
+// saved-register dwords from its FPO data, or Non-Fpo for EBP frames.
+func fpoText(f *engine.Frame) string {
+	if f.FPO == nil {
+		return "(FPO: [Non-Fpo])"
+	}
+	return fmt.Sprintf("(FPO: [%d,%d,%d])", f.FPO.Params/4, f.FPO.Locals/4, f.FPO.SavedRegs/4)
 }
 
 // frameLine renders one k row.

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 
+	"ntdbg/dumpfmt/pdb"
 	"ntdbg/dumpfmt/pe"
 )
 
@@ -34,6 +35,8 @@ type Frame struct {
 	// frame below it (x86 FPO unwinding steps over them).
 	CalleeParams uint32
 	params       uint32 // this frame's own parameter size, from FPO data
+	// FPO is the x86 frame data that unwound this frame, when there was some.
+	FPO *pdb.FrameData
 }
 
 // LookupIP is the address to name and look up for this frame: return
@@ -348,7 +351,7 @@ func (s *Session) unwindX86(f *Frame, first bool) (*Registers, string, bool) {
 		if m := s.ModuleAt(f.LookupIP()); m != nil {
 			if fd, ok := fdp.FrameData(m, uint32(f.LookupIP()-m.Base)); ok {
 				if next, ok := s.unwindFrameData(f, fd, f.CalleeParams); ok {
-					f.params = fd.Params
+					f.params, f.FPO = fd.Params, fd
 					return next, FrameFPO, true
 				}
 			}
