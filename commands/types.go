@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	Register(&Command{Name: "dt", Family: "types", Syntax: "dt [-r[N]] [-v] [module!]Type [Field[.]...] [Address]",
+	Register(&Command{Name: "dt", Family: "types", Syntax: "dt [-r[N]] [-v] [-a] [module!]Type [Field[.]...] [Address]",
 		Summary: "display a type from PDB type information, laid over memory when an address is given",
 		Help: "Offsets, names and types come from the module's PDB. `-r` expands nested structures (to depth N),\n" +
 			"`Field.` expands one field. Signed integers print in decimal, unsigned in hex, pointers with their pointee type.",
