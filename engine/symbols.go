@@ -31,8 +31,10 @@ type Symbols struct {
 	PathText  string
 	ImagePath []string
 	Client    *http.Client
-	// Progress receives a download progress bar (set only when stderr is a terminal).
-	Progress io.Writer
+	// Progress, when set, is told how a download goes (done bytes of
+	// total, total 0 when unknown); done < 0 means the download ended.
+	// The front end draws the bar.
+	Progress func(name string, done, total int64)
 	// Notify receives warnings and, when Noisy, the search trace.
 	Notify func(string)
 	Noisy  bool
@@ -429,11 +431,7 @@ func (s *Symbols) download(url, name, dst string) error {
 		}
 		if s.Progress != nil && time.Since(last) > 100*time.Millisecond {
 			last = time.Now()
-			if resp.ContentLength > 0 {
-				fmt.Fprintf(s.Progress, "\rDownloading %s: %3d%% (%d of %d KB)", name, total*100/resp.ContentLength, total>>10, resp.ContentLength>>10)
-			} else {
-				fmt.Fprintf(s.Progress, "\rDownloading %s: %d KB", name, total>>10)
-			}
+			s.Progress(name, total, max(resp.ContentLength, 0))
 		}
 		if rerr == io.EOF {
 			break
@@ -445,7 +443,7 @@ func (s *Symbols) download(url, name, dst string) error {
 		}
 	}
 	if s.Progress != nil {
-		fmt.Fprintf(s.Progress, "\r%s\r", strings.Repeat(" ", 60))
+		s.Progress(name, -1, 0)
 	}
 	return out.Close()
 }

@@ -103,12 +103,14 @@ func TestSymbolServerEndToEnd(t *testing.T) {
 	s := NewSymbols(tg, path)
 	var notes []string
 	s.Notify = func(m string) { notes = append(notes, m) }
-	var progress bytes.Buffer
-	s.Progress = &progress
+	var progress []string
+	s.Progress = func(name string, done, total int64) {
+		progress = append(progress, fmt.Sprintf("%s %d/%d", name, done, total))
+	}
 	nsi := NewSession(tg).ModuleByName("nsi")
 	ms := s.Load(nsi)
-	if !strings.Contains(progress.String(), "\rDownloading nsi.pd_:") {
-		t.Errorf("no progress bar: %q", progress.String())
+	if len(progress) < 2 || !strings.HasPrefix(progress[0], "nsi.pd_ ") || progress[len(progress)-1] != "nsi.pd_ -1/0" {
+		t.Errorf("progress reports: %q", progress)
 	}
 	if ms.State != SymPrivatePDB {
 		t.Fatalf("nsi state %d, notes %v", ms.State, notes)

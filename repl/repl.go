@@ -79,7 +79,9 @@ func New(opts Options) *Session {
 		}
 	}
 	syms.Notify = func(msg string) { fmt.Fprintln(s.out, msg) }
-	syms.Progress = opts.Progress
+	if opts.Progress != nil {
+		syms.Progress = progressBar(opts.Progress)
+	}
 	s.ctx.Symbols = syms
 	s.ctx.S.Images = syms
 	if opts.Color {
@@ -211,6 +213,20 @@ func (s *Session) interactive() {
 		s.out.LogOnly(s.Prompt() + line + "\n")
 		if s.runLine(line, false) {
 			return
+		}
+	}
+}
+
+// progressBar draws symbol downloads on one line of w (stderr on a terminal).
+func progressBar(w io.Writer) func(name string, done, total int64) {
+	return func(name string, done, total int64) {
+		switch {
+		case done < 0:
+			fmt.Fprintf(w, "\r%s\r", strings.Repeat(" ", 60))
+		case total > 0:
+			fmt.Fprintf(w, "\rDownloading %s: %3d%% (%d of %d KB)", name, done*100/total, done>>10, total>>10)
+		default:
+			fmt.Fprintf(w, "\rDownloading %s: %d KB", name, done>>10)
 		}
 	}
 }

@@ -72,3 +72,15 @@ func TestDecorateLines(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	var b bytes.Buffer
+	bar := progressBar(&b)
+	bar("ntdll.pdb", 512<<10, 1024<<10)
+	bar("ntdll.pdb", 2048, 0)
+	bar("ntdll.pdb", -1, 0)
+	want := "\rDownloading ntdll.pdb:  50% (512 of 1024 KB)\rDownloading ntdll.pdb: 2 KB\r" + strings.Repeat(" ", 60) + "\r"
+	if b.String() != want {
+		t.Errorf("%q", b.String())
+	}
+}
