@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"ntdbg/dumpfmt/minidump"
 	"ntdbg/engine"
 )
 
@@ -281,27 +280,14 @@ func cmdCxr(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return shiftErr(err, inv.ArgsOff)
 	}
-	var regs *engine.Registers
-	if c.S.Target.Arch() == engine.ArchAMD64 {
-		b, ok := c.readBytes(addr, minidump.SizeContextAMD64)
-		if !ok {
-			return fmt.Errorf("Unable to read context, Win32 error 0n30")
-		}
-		ctx, err := minidump.ParseAMD64Context(b)
-		if ctx == nil {
-			return err
-		}
-		regs = engine.RegistersFromAMD64(ctx)
-	} else {
-		b, ok := c.readBytes(addr, minidump.SizeContextX86)
-		if !ok {
-			return fmt.Errorf("Unable to read context, Win32 error 0n30")
-		}
-		ctx, err := minidump.ParseX86Context(b)
-		if ctx == nil {
-			return err
-		}
-		regs = engine.RegistersFromX86(ctx)
+	arch := c.S.Target.Arch()
+	b, ok := c.readBytes(addr, uint64(engine.ContextSize(arch)))
+	if !ok {
+		return fmt.Errorf("Unable to read context, Win32 error 0n30")
+	}
+	regs, err := engine.DecodeContext(arch, b)
+	if err != nil {
+		return err
 	}
 	c.S.SetContext(regs)
 	c.printRegisters(regs)

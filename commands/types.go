@@ -87,11 +87,7 @@ func (c *Ctx) typeName(r *engine.TypeRef, ti uint32) string {
 	case pdb.LF_MODIFIER, pdb.LF_ALIAS:
 		return c.typeName(r, t.Elem)
 	case pdb.LF_ARRAY:
-		es := r.TypeSize(t.Elem)
-		n := uint64(0)
-		if es > 0 {
-			n = t.Size / es
-		}
+		n, _ := arrayLen(r, t)
 		return fmt.Sprintf("[%d] %s", n, c.typeName(r, t.Elem))
 	case pdb.LF_BITFIELD:
 		bits := "Bit"
@@ -253,8 +249,8 @@ func (c *Ctx) dumpUDT(r *engine.TypeRef, t *pdb.Type, base uint64, hasAddr bool,
 		}
 		c.Println(line)
 		if o.arrays && hasAddr && mt != nil && mt.Leaf == pdb.LF_ARRAY {
-			if es := r.TypeSize(mt.Elem); es > 0 {
-				for i := uint64(0); i < mt.Size/es && i < 0x1000; i++ {
+			if n, es := arrayLen(r, mt); es > 0 {
+				for i := uint64(0); i < n && i < 0x1000; i++ {
 					c.Printf("%s    [%02d] %s\n", indent, i, c.memberValue(r, mt.Elem, base+m.Offset+i*es))
 				}
 			}
@@ -371,11 +367,11 @@ func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
 			return fmt.Sprintf("[%d] \"%s\"", t.Size, engine.Sanitize(string(b)))
 		}
 		// Other arrays show their length and the first element, as dt does.
-		es := r.TypeSize(t.Elem)
+		n, es := arrayLen(r, t)
 		if es == 0 {
 			return c.typeName(r, ti)
 		}
-		return fmt.Sprintf("[%d] %s", t.Size/es, c.memberValue(r, t.Elem, addr))
+		return fmt.Sprintf("[%d] %s", n, c.memberValue(r, t.Elem, addr))
 	}
 	if t.IsUDT() {
 		def := r.Table.Resolve(t)
@@ -482,11 +478,7 @@ func cTypeName(r *engine.TypeRef, ti uint32) string {
 	case pdb.LF_MODIFIER, pdb.LF_ALIAS:
 		return cTypeName(r, t.Elem)
 	case pdb.LF_ARRAY:
-		es := r.TypeSize(t.Elem)
-		n := uint64(0)
-		if es > 0 {
-			n = t.Size / es
-		}
+		n, _ := arrayLen(r, t)
 		return fmt.Sprintf("%s [%d]", cTypeName(r, t.Elem), n)
 	case pdb.LF_ENUM:
 		return "enum " + t.Name
@@ -545,4 +537,14 @@ func (c *Ctx) signatureSuffix(s engine.SymbolInfo) string {
 		return " = " + cTypeName(r, s.Type)
 	}
 	return " = " + c.memberValue(r, s.Type, s.Addr)
+}
+
+// arrayLen returns an array type's element count and element size; both are
+// zero when the element size is unknown.
+func arrayLen(r *engine.TypeRef, t *pdb.Type) (n, elemSize uint64) {
+	es := r.TypeSize(t.Elem)
+	if es == 0 {
+		return 0, 0
+	}
+	return t.Size / es, es
 }

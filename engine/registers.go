@@ -187,3 +187,29 @@ func IsRegister(a Arch, name string) bool {
 	_, ok := r.Get(name)
 	return ok
 }
+
+// ContextSize is the size of the base CONTEXT record for arch.
+func ContextSize(arch Arch) int {
+	if arch == ArchX86 {
+		return minidump.SizeContextX86
+	}
+	return minidump.SizeContextAMD64
+}
+
+// DecodeContext turns a raw CONTEXT record for arch into registers. A damaged
+// XSTATE tail still leaves the base context usable, so only a failure to decode
+// the base record is an error.
+func DecodeContext(arch Arch, b []byte) (*Registers, error) {
+	if arch == ArchX86 {
+		c, err := minidump.ParseX86Context(b)
+		if c == nil {
+			return nil, err
+		}
+		return RegistersFromX86(c), nil
+	}
+	c, err := minidump.ParseAMD64Context(b)
+	if c == nil {
+		return nil, err
+	}
+	return RegistersFromAMD64(c), nil
+}

@@ -116,18 +116,7 @@ func (t *UserTarget) decodeContext(loc minidump.Location) (*Registers, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.arch == ArchAMD64 {
-		c, err := minidump.ParseAMD64Context(b)
-		if c == nil {
-			return nil, err
-		}
-		return RegistersFromAMD64(c), nil // a damaged XSTATE tail still leaves the base context usable
-	}
-	c, err := minidump.ParseX86Context(b)
-	if c == nil {
-		return nil, err
-	}
-	return RegistersFromX86(c), nil
+	return DecodeContext(t.arch, b)
 }
 
 func (t *UserTarget) loadThreads() error {
