@@ -204,7 +204,7 @@ func (c *Ctx) readExceptionRecord(addr uint64) (*engine.Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("Memory access error at '%s'", c.ptr(addr))
 	}
-	rd := func(off, size uint64) uint64 { return leUint(b[off : off+size]) }
+	rd := func(off, size uint64) uint64 { return le(b[off : off+size]) }
 	ev := &engine.Event{Code: uint32(rd(0, 4)), Flags: uint32(rd(4, 4)), Record: rd(8, ps), Address: rd(8+ps, ps)}
 	n := rd(8+2*ps, 4)
 	if n > 15 {

@@ -94,7 +94,7 @@ func (c *Ctx) paramValue(f *engine.Frame, ref *engine.TypeRef, p pdb.Param) stri
 	if !ok {
 		return unavailable
 	}
-	return fmt.Sprintf("%s %s = %s", typ, p.Name, c.scalarText(ref, p.Type, leUint(b)))
+	return fmt.Sprintf("%s %s = %s", typ, p.Name, c.scalarText(ref, p.Type, le(b)))
 }
 
 // scalarText formats a scalar the way kp does: 0n decimal for signed

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -289,11 +288,6 @@ func (c *Ctx) readBytes(addr uint64, n uint64) ([]byte, bool) {
 	return b, engine.ReadFull(c.S.Target.Memory(), b, addr) == nil
 }
 
-func leUint(b []byte) uint64 {
-	var x [8]byte
-	copy(x[:], b)
-	return binary.LittleEndian.Uint64(x[:])
-}
 
 // memberValue renders a member's value at addr as dt does.
 func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
@@ -314,7 +308,7 @@ func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
 		if !ok {
 			return "????"
 		}
-		v := leUint(b)
+		v := le(b)
 		if v == 0 {
 			return "(null)"
 		}
@@ -332,7 +326,7 @@ func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
 		if !ok {
 			return "??"
 		}
-		v := (leUint(b) >> t.BitPos) & ((1 << t.BitLen) - 1)
+		v := (le(b) >> t.BitPos) & ((1 << t.BitLen) - 1)
 		bits := fmt.Sprintf("0y%0*b", int(t.BitLen), v)
 		if t.BitLen == 1 {
 			return bits
@@ -344,7 +338,7 @@ func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
 		if !ok {
 			return "??"
 		}
-		v := leUint(b)
+		v := le(b)
 		if ms, err := r.Table.Fields(t.FieldList); err == nil {
 			for _, m := range ms {
 				if m.Value == v {
@@ -395,7 +389,7 @@ func (c *Ctx) simpleValue(ti uint32, addr uint64) string {
 		if !ok {
 			return "????"
 		}
-		v := leUint(b)
+		v := le(b)
 		if v == 0 {
 			return "(null)"
 		}
@@ -410,7 +404,7 @@ func (c *Ctx) simpleValue(ti uint32, addr uint64) string {
 	if !ok {
 		return strings.Repeat("?", int(size*2))
 	}
-	v := leUint(b)
+	v := le(b)
 	switch {
 	case kind == 0x40:
 		return fmt.Sprintf("%g", math.Float32frombits(uint32(v)))
