@@ -288,7 +288,6 @@ func (c *Ctx) readBytes(addr uint64, n uint64) ([]byte, bool) {
 	return b, engine.ReadFull(c.S.Target.Memory(), b, addr) == nil
 }
 
-
 // memberValue renders a member's value at addr as dt does.
 func (c *Ctx) memberValue(r *engine.TypeRef, ti uint32, addr uint64) string {
 	if ti < 0x1000 {
