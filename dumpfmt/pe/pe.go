@@ -117,6 +117,9 @@ func Open(r io.ReaderAt, size int64, mapped bool) (*File, error) {
 	var dirOff int
 	switch magic {
 	case 0x20B:
+		if optSize < 0x70 {
+			return nil, errf(uint64(lfanew)+0x14, "IMAGE_FILE_HEADER", "optional header size 0x%x is too small for PE32+", optSize)
+		}
 		f.Is64 = true
 		f.ImageBase = le.Uint64(opt[0x18:])
 		ndirs, dirOff = le.Uint32(opt[0x6C:]), 0x70
