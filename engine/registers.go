@@ -3,7 +3,7 @@ package engine
 import (
 	"strings"
 
-	"ntdbg/dumpfmt/minidump"
+	"ntdbg/dumpfmt/winctx"
 )
 
 // Arch is a target processor architecture.
@@ -71,7 +71,7 @@ type Registers struct {
 }
 
 // RegistersFromAMD64 converts a decoded x64 CONTEXT.
-func RegistersFromAMD64(c *minidump.AMD64Context) *Registers {
+func RegistersFromAMD64(c *winctx.AMD64) *Registers {
 	r := &Registers{Arch: ArchAMD64, GPR: c.Gpr, IP: c.Rip, Flags: uint64(c.EFlags),
 		Cs: c.SegCs, Ss: c.SegSs, Ds: c.SegDs, Es: c.SegEs, Fs: c.SegFs, Gs: c.SegGs, Dr: c.Dr, MxCsr: c.MxCsr, Xmm: c.Xmm}
 	if c.Ex != nil && c.Ex.HasAVX {
@@ -81,7 +81,7 @@ func RegistersFromAMD64(c *minidump.AMD64Context) *Registers {
 }
 
 // RegistersFromX86 converts a decoded x86 CONTEXT.
-func RegistersFromX86(c *minidump.X86Context) *Registers {
+func RegistersFromX86(c *winctx.X86) *Registers {
 	r := &Registers{Arch: ArchX86, IP: uint64(c.Eip), Flags: uint64(c.EFlags),
 		Cs: uint16(c.SegCs), Ss: uint16(c.SegSs), Ds: uint16(c.SegDs), Es: uint16(c.SegEs), Fs: uint16(c.SegFs), Gs: uint16(c.SegGs)}
 	r.GPR[RegAX], r.GPR[RegCX], r.GPR[RegDX], r.GPR[RegBX] = uint64(c.Eax), uint64(c.Ecx), uint64(c.Edx), uint64(c.Ebx)
@@ -191,9 +191,9 @@ func IsRegister(a Arch, name string) bool {
 // ContextSize is the size of the base CONTEXT record for arch.
 func ContextSize(arch Arch) int {
 	if arch == ArchX86 {
-		return minidump.SizeContextX86
+		return winctx.SizeX86
 	}
-	return minidump.SizeContextAMD64
+	return winctx.SizeAMD64
 }
 
 // DecodeContext turns a raw CONTEXT record for arch into registers. A damaged
@@ -201,13 +201,13 @@ func ContextSize(arch Arch) int {
 // the base record is an error.
 func DecodeContext(arch Arch, b []byte) (*Registers, error) {
 	if arch == ArchX86 {
-		c, err := minidump.ParseX86Context(b)
+		c, err := winctx.ParseX86(b, 0)
 		if c == nil {
 			return nil, err
 		}
 		return RegistersFromX86(c), nil
 	}
-	c, err := minidump.ParseAMD64Context(b)
+	c, err := winctx.ParseAMD64(b, 0)
 	if c == nil {
 		return nil, err
 	}

@@ -196,7 +196,7 @@ func openPDBFile(path string) (*pdb.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := pdb.Open(cr, cr.size)
+	f, err := pdb.NewFile(cr, cr.size)
 	if err != nil {
 		fh.Close()
 	}
@@ -209,7 +209,7 @@ func validPDB(path, guid string) bool {
 		return false
 	}
 	defer fh.Close()
-	f, err := pdb.Open(cr, cr.size)
+	f, err := pdb.NewFile(cr, cr.size)
 	return err == nil && strings.EqualFold(f.GUIDString(), guid)
 }
 
@@ -475,7 +475,7 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 	}
 	ms.imgTried = true
 	m := ms.Mod
-	if f, err := pe.Open(memImage{s.target.Memory(), m.Base}, int64(m.Size), true); err == nil {
+	if f, err := pe.NewFile(memImage{s.target.Memory(), m.Base}, int64(m.Size), true); err == nil {
 		if _, err := f.RuntimeFunctions(); err == nil {
 			ms.image = f
 			return f
@@ -488,7 +488,7 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 			return false
 		}
 		defer fh.Close()
-		f, err := pe.Open(cr, cr.size, false)
+		f, err := pe.NewFile(cr, cr.size, false)
 		return err == nil && f.TimeDateStamp == m.TimeDateStamp && uint64(f.SizeOfImage) == m.Size
 	}
 	var path string
@@ -520,7 +520,7 @@ func (s *Symbols) IsCode(m *Module, addr uint64) (bool, bool) {
 		ms.hdrTried = true
 		if img := s.imageFor(ms); img != nil {
 			ms.headers = img
-		} else if f, err := pe.Open(memImage{s.target.Memory(), m.Base}, int64(m.Size), true); err == nil {
+		} else if f, err := pe.NewFile(memImage{s.target.Memory(), m.Base}, int64(m.Size), true); err == nil {
 			ms.headers = f
 		}
 	}
@@ -550,7 +550,7 @@ func openImageFile(path string) (*pe.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := pe.Open(cr, cr.size, false)
+	f, err := pe.NewFile(cr, cr.size, false)
 	if err != nil {
 		fh.Close()
 	}

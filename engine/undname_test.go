@@ -75,7 +75,7 @@ func TestUndnameOracleCoversSharedPDBs(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		f, err := pdb.Open(bytes.NewReader(data), int64(len(data)))
+		f, err := pdb.NewFile(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"ntdbg/dumpfmt/codeview"
 	"ntdbg/dumpfmt/minidump"
 )
 
@@ -30,7 +31,7 @@ type UserTarget struct {
 // descriptor streams are read; memory is read when asked for.
 func OpenMinidump(r io.ReaderAt, size int64, path string) (*UserTarget, error) {
 	cr := NewCachedReader(r, size, 64<<10, 64)
-	f, err := minidump.Open(cr, size)
+	f, err := minidump.NewFile(cr, size)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func (t *UserTarget) loadModules() error {
 		}
 		if cv := m.CodeView; cv != nil {
 			mm.PdbName, mm.PdbAge = Sanitize(cv.PdbName), cv.Age
-			if cv.Signature == minidump.CvRSDS {
+			if cv.Signature == codeview.RSDS {
 				mm.PdbGUID = cv.GUIDString()
 			} else {
 				mm.PdbGUID = fmt.Sprintf("%08X", cv.TimeStamp)

@@ -7,9 +7,13 @@ package minidump
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"unicode/utf16"
+
+	"ntdbg/dumpfmt/internal/decode"
 )
 
 // Signature is 'MDMP' read as a little-endian uint32.
@@ -64,18 +68,15 @@ func StreamName(t uint32) string {
 
 // Error is a structural problem in the file. Offset is the file offset of the
 // structure that could not be read.
-type Error struct {
-	Offset int64
-	What   string
-	Msg    string
-}
+// It is the shared dumpfmt decoding error, with Format "minidump"; Err is
+// ErrNotMinidump when the file has no minidump signature.
+type Error = decode.Error
 
-func (e *Error) Error() string {
-	return fmt.Sprintf("minidump: %s at offset 0x%x: %s", e.What, e.Offset, e.Msg)
-}
+// ErrNotMinidump is wrapped by the error of a file without the MDMP signature.
+var ErrNotMinidump = errors.New("not a minidump")
 
 func errAt(off int64, what, format string, a ...any) error {
-	return &Error{Offset: off, What: what, Msg: fmt.Sprintf(format, a...)}
+	return &Error{Format: "minidump", Offset: off, What: what, Msg: fmt.Sprintf(format, a...)}
 }
 
 // Header is MINIDUMP_HEADER.
@@ -109,30 +110,65 @@ type File struct {
 	Header    Header
 	Directory []Directory
 
-	cache map[uint32]any
+	cache  map[uint32]any
+	closer io.Closer
 }
 
 const maxStreams = 1 << 16
 
-// Open reads the header and the stream directory. size is the file size; it
-// bounds every offset and count read afterwards.
-func Open(r io.ReaderAt, size int64) (*File, error) {
-	f := &File{r: r, size: size, cache: map[uint32]any{}}
-	b, err := f.read(0, 0x20, "MINIDUMP_HEADER")
+// Open opens the named file as a minidump; Close closes it.
+func Open(name string) (*File, error) {
+	fh, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	h := Header{
-		Signature:          le32(b, 0),
-		Version:            le32(b, 4),
-		NumberOfStreams:    le32(b, 8),
-		StreamDirectoryRva: le32(b, 0xC),
-		CheckSum:           le32(b, 0x10),
-		TimeDateStamp:      le32(b, 0x14),
-		Flags:              le64(b, 0x18),
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f, err := NewFile(fh, st.Size())
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f.closer = fh
+	return f, nil
+}
+
+// Close closes the file Open opened; it does nothing for a NewFile.
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	err := f.closer.Close()
+	f.closer = nil
+	return err
+}
+
+// NewFile reads the header and the stream directory. size is the file size; it
+// bounds every offset and count read afterwards.
+func NewFile(r io.ReaderAt, size int64) (*File, error) {
+	f := &File{r: r, size: size, cache: map[uint32]any{}}
+	b, err := f.read(0, 0x20, "MINIDUMP_HEADER")
+	if err != nil {
+		if size < 4 {
+			return nil, &Error{Format: "minidump", What: "MINIDUMP_HEADER", Msg: fmt.Sprintf("a %d-byte file has no signature", size), Err: ErrNotMinidump}
+		}
+		var sig [4]byte
+		if _, rerr := r.ReadAt(sig[:], 0); rerr == nil && binary.LittleEndian.Uint32(sig[:]) != Signature {
+			return nil, &Error{Format: "minidump", What: "MINIDUMP_HEADER", Msg: fmt.Sprintf("bad signature 0x%08x, not a minidump", binary.LittleEndian.Uint32(sig[:])), Err: ErrNotMinidump}
+		}
+		return nil, err
+	}
+	d := decode.New("minidump", "MINIDUMP_HEADER", b, 0)
+	h := Header{Signature: d.U32(), Version: d.U32(), NumberOfStreams: d.U32(), StreamDirectoryRva: d.U32(),
+		CheckSum: d.U32(), TimeDateStamp: d.U32(), Flags: d.U64()}
+	if err := d.Err(); err != nil {
+		return nil, err
 	}
 	if h.Signature != Signature {
-		return nil, errAt(0, "MINIDUMP_HEADER", "bad signature 0x%08x, not a minidump", h.Signature)
+		return nil, &Error{Format: "minidump", What: "MINIDUMP_HEADER", Msg: fmt.Sprintf("bad signature 0x%08x, not a minidump", h.Signature), Err: ErrNotMinidump}
 	}
 	if h.NumberOfStreams > maxStreams || int64(h.NumberOfStreams)*12 > size {
 		return nil, errAt(8, "MINIDUMP_HEADER", "stream count %d does not fit in a %d-byte file", h.NumberOfStreams, size)

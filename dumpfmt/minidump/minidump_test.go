@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"ntdbg/dumpfmt/winctx"
 	"ntdbg/testdata/gen/demo"
 )
 
@@ -19,7 +20,7 @@ func openFile(t testing.TB, path string) *File {
 	if err != nil {
 		t.Skipf("%s not present", path)
 	}
-	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	f, err := NewFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -63,10 +64,10 @@ func TestRealDumps(t *testing.T) {
 					t.Fatal(err)
 				}
 				if tc.arch == ArchAMD64 {
-					if _, err := ParseAMD64Context(b); err != nil {
+					if _, err := winctx.ParseAMD64(b, 0); err != nil {
 						t.Fatal(err)
 					}
-				} else if _, err := ParseX86Context(b); err != nil {
+				} else if _, err := winctx.ParseX86(b, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -125,17 +126,17 @@ func TestXStateContext(t *testing.T) {
 	if len(b) != 1407 {
 		t.Fatalf("context is %d bytes, the manifest says 1407", len(b))
 	}
-	c, err := ParseAMD64Context(b)
+	c, err := winctx.ParseAMD64(b, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ContextFlags&ContextXState != ContextXState || c.Ex == nil {
+	if c.ContextFlags&winctx.FlagXState != winctx.FlagXState || c.Ex == nil {
 		t.Fatalf("flags %#x, ex %v", c.ContextFlags, c.Ex)
 	}
 	if c.Rip != 0x7ff9111e39e4 { // lldb: frame #0 0x00007ff9111e39e4
 		t.Errorf("rip %#x", c.Rip)
 	}
-	if c.Ex.XStateLength == 0 || int(c.Ex.XStateOffset)+SizeContextAMD64+int(c.Ex.XStateLength) > len(b) {
+	if c.Ex.XStateLength == 0 || int(c.Ex.XStateOffset)+winctx.SizeAMD64+int(c.Ex.XStateLength) > len(b) {
 		t.Errorf("xstate chunk %+v", c.Ex)
 	}
 	h, err := f.Handles()
@@ -173,7 +174,7 @@ func TestThreadNamesAndInfo(t *testing.T) {
 
 func TestGeneratedMemory64(t *testing.T) {
 	data := demo.Build().Bytes()
-	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	f, err := NewFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestGeneratedMemory64(t *testing.T) {
 func TestCorruptInput(t *testing.T) {
 	good := demo.Build().Bytes()
 	// Header too short.
-	_, err := Open(bytes.NewReader(good[:10]), 10)
+	_, err := NewFile(bytes.NewReader(good[:10]), 10)
 	var me *Error
 	if !errors.As(err, &me) || me.Offset != 0 || !strings.Contains(err.Error(), "MINIDUMP_HEADER") {
 		t.Errorf("short header: %v", err)
@@ -213,22 +214,22 @@ func TestCorruptInput(t *testing.T) {
 	// Not a minidump.
 	bad := append([]byte(nil), good...)
 	copy(bad, "PAGE")
-	if _, err := Open(bytes.NewReader(bad), int64(len(bad))); err == nil || !strings.Contains(err.Error(), "signature") {
+	if _, err := NewFile(bytes.NewReader(bad), int64(len(bad))); err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Errorf("bad signature: %v", err)
 	}
 	// A directory beyond the end of the file names its offset.
 	bad = append([]byte(nil), good...)
 	binary.LittleEndian.PutUint32(bad[0xC:], 0x7fffff00)
-	_, err = Open(bytes.NewReader(bad), int64(len(bad)))
+	_, err = NewFile(bytes.NewReader(bad), int64(len(bad)))
 	if !errors.As(err, &me) || me.Offset != 0x7fffff00 {
 		t.Errorf("directory past EOF: %v", err)
 	}
 	// A thread count of 4 billion must be refused before anything is allocated.
-	f, _ := Open(bytes.NewReader(good), int64(len(good)))
+	f, _ := NewFile(bytes.NewReader(good), int64(len(good)))
 	d, _ := f.Stream(StreamThreadList)
 	bad = append([]byte(nil), good...)
 	binary.LittleEndian.PutUint32(bad[d.Location.Rva:], 0xffffffff)
-	f, _ = Open(bytes.NewReader(bad), int64(len(bad)))
+	f, _ = NewFile(bytes.NewReader(bad), int64(len(bad)))
 	if _, err := f.Threads(); !errors.As(err, &me) || me.Offset != int64(d.Location.Rva) {
 		t.Errorf("huge thread count: %v", err)
 	}
@@ -236,7 +237,7 @@ func TestCorruptInput(t *testing.T) {
 	d, _ = f.Stream(StreamMemory64List)
 	bad = append([]byte(nil), good...)
 	binary.LittleEndian.PutUint64(bad[d.Location.Rva+0x18:], 1<<40)
-	f, _ = Open(bytes.NewReader(bad), int64(len(bad)))
+	f, _ = NewFile(bytes.NewReader(bad), int64(len(bad)))
 	if _, err := f.MemoryRanges(); !errors.As(err, &me) {
 		t.Errorf("memory overrun: %v", err)
 	}
@@ -249,7 +250,7 @@ func TestCorruptInput(t *testing.T) {
 
 // exercise runs every decoder; it must never panic.
 func exercise(data []byte) {
-	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	f, err := NewFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return
 	}
@@ -257,8 +258,8 @@ func exercise(data []byte) {
 	if th, err := f.Threads(); err == nil {
 		for _, x := range th {
 			if b, err := f.ReadContext(x.Context); err == nil {
-				ParseAMD64Context(b)
-				ParseX86Context(b)
+				winctx.ParseAMD64(b, 0)
+				winctx.ParseX86(b, 0)
 			}
 		}
 	}
@@ -270,7 +271,7 @@ func exercise(data []byte) {
 	f.MemoryInfos()
 	if e, err := f.Exception(); err == nil {
 		if b, err := f.ReadContext(e.Context); err == nil {
-			ParseAMD64Context(b)
+			winctx.ParseAMD64(b, 0)
 		}
 	}
 	f.MiscInfo()

@@ -2,8 +2,9 @@ package minidump
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
+
+	"ntdbg/dumpfmt/codeview"
 )
 
 // Processor architectures (MINIDUMP_SYSTEM_INFO.ProcessorArchitecture).
@@ -232,63 +233,6 @@ type FixedFileInfo struct {
 	FileDateLS       uint32
 }
 
-// CodeView is a decoded CodeView record (RSDS or NB10).
-type CodeView struct {
-	Signature uint32 // 'RSDS' or 'NB10' as a little-endian uint32
-	GUID      [16]byte
-	Age       uint32
-	TimeStamp uint32 // NB10 only
-	PdbName   string
-}
-
-// CodeView signatures.
-const (
-	CvRSDS = 0x53445352
-	CvNB10 = 0x3031424E
-)
-
-// GUIDString formats the GUID as the symbol store index uses it (32 upper-case
-// hex digits, Data1..Data3 in their integer order).
-func (c *CodeView) GUIDString() string {
-	g := c.GUID
-	return fmt.Sprintf("%08X%04X%04X%X", binary.LittleEndian.Uint32(g[0:]), binary.LittleEndian.Uint16(g[4:]),
-		binary.LittleEndian.Uint16(g[6:]), g[8:16])
-}
-
-// ParseCodeView decodes a CodeView debug record; it is shared by the PE reader.
-func ParseCodeView(b []byte) (*CodeView, error) {
-	if len(b) < 4 {
-		return nil, fmt.Errorf("CodeView record too short (%d bytes)", len(b))
-	}
-	c := &CodeView{Signature: le32(b, 0)}
-	switch c.Signature {
-	case CvRSDS:
-		if len(b) < 0x18 {
-			return nil, fmt.Errorf("RSDS record too short (%d bytes)", len(b))
-		}
-		copy(c.GUID[:], b[4:20])
-		c.Age = le32(b, 0x14)
-		c.PdbName = cstring(b[0x18:])
-	case CvNB10:
-		if len(b) < 0x10 {
-			return nil, fmt.Errorf("NB10 record too short (%d bytes)", len(b))
-		}
-		c.TimeStamp = le32(b, 8)
-		c.Age = le32(b, 0xC)
-		c.PdbName = cstring(b[0x10:])
-	default:
-		return nil, fmt.Errorf("unknown CodeView signature 0x%08x", c.Signature)
-	}
-	return c, nil
-}
-
-func cstring(b []byte) string {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
-	return string(b)
-}
-
 // Module is MINIDUMP_MODULE with its name and CodeView record resolved.
 type Module struct {
 	Base          uint64
@@ -299,7 +243,7 @@ type Module struct {
 	Version       FixedFileInfo
 	CvRecord      Location
 	MiscRecord    Location
-	CodeView      *CodeView // nil when absent or unreadable
+	CodeView      *codeview.Record // nil when absent or unreadable
 }
 
 // Modules decodes stream 4.
@@ -334,7 +278,7 @@ func (f *File) Modules() ([]Module, error) {
 		m.Name = name
 		if m.CvRecord.DataSize > 0 && m.CvRecord.DataSize < 0x10000 {
 			if raw, err := f.ReadRaw(m.CvRecord, "CodeView record"); err == nil {
-				m.CodeView, _ = ParseCodeView(raw)
+				m.CodeView, _ = codeview.Parse(raw, int64(m.CvRecord.Rva))
 			}
 		}
 		out = append(out, m)
@@ -678,4 +622,11 @@ func (f *File) Comment() (string, error) {
 		return cstring(b), nil
 	}
 	return "", nil
+}
+
+func cstring(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }

@@ -7,6 +7,7 @@ package pdb
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -20,7 +21,15 @@ type Error struct {
 	Offset int64
 	What   string
 	Msg    string
+	// Err is ErrNotPDB when the file is not an MSF 7.00 PDB.
+	Err error
 }
+
+// Unwrap lets errors.Is find ErrNotPDB.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrNotPDB is wrapped by the error of a file without the MSF 7.00 signature.
+var ErrNotPDB = errors.New("not a PDB")
 
 func (e *Error) Error() string {
 	if e.Stream < 0 {
@@ -48,14 +57,16 @@ func openMSF(r io.ReaderAt, size int64) (*msf, error) {
 	if size < 0x38 {
 		return nil, errf(-1, 0, "MSF superblock", "file is %d bytes, too short for a PDB", size)
 	}
-	if _, err := r.ReadAt(hdr, 0); err != nil {
-		return nil, errf(-1, 0, "MSF superblock", "%v", err)
-	}
+	got, err := r.ReadAt(hdr, 0)
 	if !bytes.Equal(hdr[:32], msfMagic) {
+		e := &Error{Stream: -1, What: "MSF superblock", Msg: "not a PDB (no MSF 7.00 signature)", Err: ErrNotPDB}
 		if bytes.HasPrefix(hdr, []byte("Microsoft C/C++ program database 2.00")) {
-			return nil, errf(-1, 0, "MSF superblock", "PDB 2.00 files are not supported")
+			e.Msg = "PDB 2.00 files are not supported"
 		}
-		return nil, errf(-1, 0, "MSF superblock", "not a PDB (no MSF 7.00 signature)")
+		return nil, e
+	}
+	if got < len(hdr) {
+		return nil, errf(-1, int64(got), "MSF superblock", "%v", err)
 	}
 	m := &msf{r: r, size: size}
 	m.blockSize = binary.LittleEndian.Uint32(hdr[0x20:])

@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 )
 
 // File is an open PDB.
 type File struct {
-	m *msf
+	m      *msf
+	closer io.Closer
 
 	Version   uint32
 	Signature uint32
@@ -26,8 +28,38 @@ type File struct {
 	globals  []Global
 }
 
-// Open reads the MSF directory and the info stream.
-func Open(r io.ReaderAt, size int64) (*File, error) {
+// Open opens the named PDB; Close closes it.
+func Open(name string) (*File, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f, err := NewFile(fh, st.Size())
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f.closer = fh
+	return f, nil
+}
+
+// Close closes the file Open opened; it does nothing for a NewFile.
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	err := f.closer.Close()
+	f.closer = nil
+	return err
+}
+
+// NewFile reads the MSF directory and the info stream.
+func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	m, err := openMSF(r, size)
 	if err != nil {
 		return nil, err

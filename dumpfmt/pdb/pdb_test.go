@@ -151,7 +151,7 @@ func openPDB(t testing.TB, path string) (*File, error) {
 	if err != nil {
 		t.Skipf("%s not present", path)
 	}
-	return Open(bytes.NewReader(data), int64(len(data)))
+	return NewFile(bytes.NewReader(data), int64(len(data)))
 }
 
 // TestAgainstLLVMPdbutil checks every PDB in ../shared/realdumps against
@@ -296,7 +296,7 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add(append(append([]byte{}, msfMagic...), make([]byte, 64)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := Open(bytes.NewReader(data), int64(len(data)))
+		p, err := NewFile(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
 		}
@@ -327,7 +327,7 @@ func BenchmarkOpenAndTypeLookup(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		f, err := Open(bytes.NewReader(data), int64(len(data)))
+		f, err := NewFile(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -351,7 +351,7 @@ func BenchmarkRecursiveLayout(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		f, _ := Open(bytes.NewReader(data), int64(len(data)))
+		f, _ := NewFile(bytes.NewReader(data), int64(len(data)))
 		tpi, _ := f.TPI()
 		root, err := tpi.FindUDT("_BENCH_ROOT")
 		if err != nil {

@@ -5,11 +5,13 @@ package pe
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 
-	"ntdbg/dumpfmt/minidump"
+	"ntdbg/dumpfmt/codeview"
 )
 
 // Error is a structural problem, with the offset (file offset or RVA) where
@@ -18,7 +20,15 @@ type Error struct {
 	Offset uint64
 	What   string
 	Msg    string
+	// Err is ErrNotPE when the file has no MZ/PE signature.
+	Err error
 }
+
+// Unwrap lets errors.Is find ErrNotPE.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrNotPE is wrapped by the error of a file without the MZ or PE signature.
+var ErrNotPE = errors.New("not a PE image")
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("pe: %s at 0x%x: %s", e.What, e.Offset, e.Msg)
@@ -58,6 +68,7 @@ type DataDir struct{ RVA, Size uint32 }
 
 // File is an open image.
 type File struct {
+	closer io.Closer
 	r      io.ReaderAt
 	size   int64 // bytes available in r (file size, or SizeOfImage when mapped)
 	Mapped bool
@@ -78,16 +89,46 @@ type File struct {
 	funcsErr  error
 }
 
-// Open reads the headers. mapped says whether r is laid out by RVA (an image
+// Open opens the named image file (file layout); Close closes it.
+func Open(name string) (*File, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f, err := NewFile(fh, st.Size(), false)
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f.closer = fh
+	return f, nil
+}
+
+// Close closes the file Open opened; it does nothing for a NewFile.
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	err := f.closer.Close()
+	f.closer = nil
+	return err
+}
+
+// NewFile reads the headers. mapped says whether r is laid out by RVA (an image
 // in memory) or as a file. size bounds every read.
-func Open(r io.ReaderAt, size int64, mapped bool) (*File, error) {
+func NewFile(r io.ReaderAt, size int64, mapped bool) (*File, error) {
 	f := &File{r: r, size: size, Mapped: mapped}
 	dos := make([]byte, 0x40)
 	if err := f.readAt(dos, 0, "IMAGE_DOS_HEADER"); err != nil {
 		return nil, err
 	}
 	if dos[0] != 'M' || dos[1] != 'Z' {
-		return nil, errf(0, "IMAGE_DOS_HEADER", "no MZ signature")
+		return nil, &Error{What: "IMAGE_DOS_HEADER", Msg: "no MZ signature", Err: ErrNotPE}
 	}
 	lfanew := binary.LittleEndian.Uint32(dos[0x3C:])
 	if lfanew > 0x10000 {
@@ -292,7 +333,7 @@ func (f *File) Exports() ([]Export, error) {
 }
 
 // CodeView returns the image's CodeView (RSDS/NB10) debug record.
-func (f *File) CodeView() (*minidump.CodeView, error) {
+func (f *File) CodeView() (*codeview.Record, error) {
 	d := f.Dirs[DirDebug]
 	if d.RVA == 0 || d.Size < 0x1C {
 		return nil, errf(0, "debug directory", "absent")
@@ -324,7 +365,7 @@ func (f *File) CodeView() (*minidump.CodeView, error) {
 		if err != nil {
 			return nil, err
 		}
-		return minidump.ParseCodeView(b)
+		return codeview.Parse(b, int64(ptr))
 	}
 	return nil, errf(uint64(d.RVA), "debug directory", "no CodeView entry")
 }

@@ -69,7 +69,7 @@ func TestAgainstReadobj(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := Open(bytes.NewReader(data), int64(len(data)), false)
+			f, err := NewFile(bytes.NewReader(data), int64(len(data)), false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestLookupAndVersion(t *testing.T) {
 	if err != nil {
 		t.Skip("realdumps not present")
 	}
-	f, _ := Open(bytes.NewReader(data), int64(len(data)), false)
+	f, _ := NewFile(bytes.NewReader(data), int64(len(data)), false)
 	rf, ok := f.LookupFunction(0x1010 + 5)
 	if !ok || rf.Begin != 0x1010 || rf.End != 0x107A {
 		t.Errorf("lookup: %+v %v", rf, ok)
@@ -179,7 +179,7 @@ func TestLookupAndVersion(t *testing.T) {
 	if err != nil {
 		t.Skip()
 	}
-	g, _ := Open(bytes.NewReader(dll), int64(len(dll)), false)
+	g, _ := NewFile(bytes.NewReader(dll), int64(len(dll)), false)
 	if v, err := g.Version(); err == nil {
 		if v.Fixed[0] != 0xFEEF04BD {
 			t.Errorf("fixed info %x", v.Fixed)
@@ -191,7 +191,7 @@ func TestLookupAndVersion(t *testing.T) {
 
 func TestCorruptImages(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("MZ"), append([]byte("MZ"), make([]byte, 0x3e)...)} {
-		if _, err := Open(bytes.NewReader(b), int64(len(b)), false); err == nil {
+		if _, err := NewFile(bytes.NewReader(b), int64(len(b)), false); err == nil {
 			t.Errorf("opened %d bytes", len(b))
 		}
 	}
@@ -209,7 +209,7 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add([]byte("MZ"), true)
 	f.Fuzz(func(t *testing.T, data []byte, mapped bool) {
-		p, err := Open(bytes.NewReader(data), int64(len(data)), mapped)
+		p, err := NewFile(bytes.NewReader(data), int64(len(data)), mapped)
 		if err != nil {
 			return
 		}
@@ -244,7 +244,7 @@ func TestVersionResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(bytes.NewReader(data), int64(len(data)), false)
+	f, err := NewFile(bytes.NewReader(data), int64(len(data)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestVersionResource(t *testing.T) {
 		t.Errorf("vmms.exe exports %v %v", exps, err)
 	}
 	nt, _ := os.ReadFile("../../testdata/fixtures/bin/ntdll.dll")
-	g, _ := Open(bytes.NewReader(nt), int64(len(nt)), false)
+	g, _ := NewFile(bytes.NewReader(nt), int64(len(nt)), false)
 	exps, err = g.Exports()
 	names := map[string]uint32{}
 	for _, e := range exps {
