@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"ntdbg/engine"
+	"ntdbg/engine/target"
 	"ntdbg/repl"
 )
 
@@ -86,39 +87,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if imgPath == "" {
 		imgPath = os.Getenv("_NT_EXECUTABLE_IMAGE_PATH")
 	}
-	var target engine.Target
+	var tgt target.Target
 	notice := ""
 	path := *dump
 	if path == "" {
-		t, err := engine.OpenMinidump(bytes.NewReader(demoDump), int64(len(demoDump)), demoName)
+		t, err := engine.OpenReader(bytes.NewReader(demoDump), int64(len(demoDump)), demoName)
 		if err != nil {
 			fmt.Fprintf(stderr, "ntdbg: the bundled demo dump does not open: %v\n", err)
 			return 1
 		}
-		target, path = t, demoName
+		tgt, path = t, demoName
 		notice = "ntdbg: no dump given; opening the bundled demo dump (ntdbg -z <file> opens your own)."
 		if symPath == "" {
 			symPath = demoSymbolDir()
 		}
 	} else {
-		f, err := os.Open(path)
+		t, err := engine.Open(path, engine.Options{})
 		if err != nil {
 			fmt.Fprintf(stderr, "ntdbg: %v\n", err)
 			return 1
 		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			fmt.Fprintf(stderr, "ntdbg: %v\n", err)
-			return 1
-		}
-		t, err := engine.OpenMinidump(f, st.Size(), path)
-		if err != nil {
-			fmt.Fprintf(stderr, "ntdbg: cannot open dump '%s': %v\n", engine.Sanitize(path), err)
-			return 1
-		}
-		target = t
+		tgt = t
 	}
+	defer tgt.Close()
 	inF, inIsFile := stdin.(*os.File)
 	outF, outIsFile := stdout.(*os.File)
 	interactive := inIsFile && outIsFile && repl.IsTerminal(inF) && repl.IsTerminal(outF)
@@ -128,7 +119,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		progress = stderr
 	}
 	s := repl.New(repl.Options{
-		DumpPath: path, Target: target, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
+		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
 		SymbolPath: symPath, ImagePath: imgPath, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
 	})

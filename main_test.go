@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	rd "ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden transcripts")
 
-const shared = "../shared/realdumps"
+var shared = strings.TrimSuffix(rd.Root(), string(filepath.Separator))
 
 // goldenCases pairs each dump with the command script in testdata/golden.
 var goldenCases = []struct {
@@ -130,18 +131,31 @@ func TestLogKeepsEverything(t *testing.T) {
 func TestBadDumpsGetAClearMessage(t *testing.T) {
 	dir := t.TempDir()
 	demo, _ := os.ReadFile("testdata/demo/demo.dmp")
-	cases := map[string][]byte{
-		"empty.dmp":     {},
-		"notadump.dmp":  []byte("PAGEDU64 and then some"),
-		"truncated.dmp": demo[:0x30],
+	pdbFile, _ := os.ReadFile("testdata/fixtures/bin/nsi.pdb")
+	peFile, _ := os.ReadFile("testdata/fixtures/bin/nsi.dll")
+	random := make([]byte, 4096)
+	for i := range random {
+		random[i] = byte(i*131 + i/7*17 + 0x5a)
 	}
-	for name, data := range cases {
+	// Each file gets one line on stderr: what it is, and what was expected.
+	cases := map[string]string{
+		"empty.dmp":     "the file is empty, not a minidump (MDMP) or kernel dump (PAGEDU64)",
+		"kernel.dmp":    "a 64-bit kernel dump (PAGEDU64); kernel dumps are not supported yet",
+		"image.dmp":     "a PE image (MZ), not a minidump (MDMP) or kernel dump (PAGEDU64)",
+		"symbols.dmp":   "a PDB (Microsoft C/C++ MSF), not a minidump (MDMP) or kernel dump (PAGEDU64)",
+		"random.dmp":    "unknown signature \"Z.`.\", not a minidump (MDMP) or kernel dump (PAGEDU64)",
+		"truncated.dmp": "minidump: MINIDUMP_HEADER at offset 0x8: stream count 8 does not fit in a 48-byte file",
+	}
+	data := map[string][]byte{"empty.dmp": {}, "kernel.dmp": append([]byte("PAGEDU64"), make([]byte, 0x2000)...),
+		"image.dmp": peFile, "symbols.dmp": pdbFile, "random.dmp": random, "truncated.dmp": demo[:0x30]}
+	for name, want := range cases {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, data, 0o644)
+		os.WriteFile(p, data[name], 0o644)
 		var out, errb bytes.Buffer
 		code := run([]string{"-z", p}, strings.NewReader("q\n"), &out, &errb)
-		if code == 0 || !strings.Contains(errb.String(), "offset 0x") {
-			t.Errorf("%s: exit %d, stderr %q", name, code, errb.String())
+		msg := errb.String()
+		if code == 0 || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "ntdbg: Could not open dump file ["+p+"]: ") || !strings.Contains(msg, want) {
+			t.Errorf("%s: exit %d, stderr %q; want one line with %q", name, code, msg, want)
 		}
 	}
 	// A dump cut inside its memory data still opens; what is missing reads as ??.

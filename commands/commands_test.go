@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"flag"
+	rd "ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"ntdbg/engine"
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
 	"ntdbg/testdata/gen/demo"
 )
 
@@ -37,14 +40,13 @@ func (h *fakeHost) Clear()                   {}
 
 func newCtx(t testing.TB) (*Ctx, *bytes.Buffer) {
 	data := demo.Build().Bytes()
-	tg, err := engine.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo.dmp")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo.dmp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
 	c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}
-	c.Symbols = engine.NewSymbols(tg, demo.FixtureDir())
-	c.S.Images = c.Symbols
+	c.SetSymbols(symbols.NewSymbols(tg, demo.FixtureDir()))
 	return c, &out
 }
 
@@ -314,21 +316,20 @@ func FuzzDumpSession(f *testing.F) {
 	d.Memory = d.Memory[:3]
 	f.Add(d.Bytes())
 	for _, p := range []string{"breakpad/minidump2.dmp", "lldb/fizzbuzz_no_heap.dmp"} {
-		if b, err := os.ReadFile("../../shared/realdumps/" + p); err == nil {
+		if b, err := os.ReadFile(rd.Root() + p); err == nil {
 			f.Add(b)
 		}
 	}
 	script := []string{"~", "~*", "r", "lm", "lmv", "k", "~*kcn 8", "kb 4", "!teb", "!peb", ".lastevent", ".exr -1", ".ecxr",
 		"k", "dq @$csp L4", "db @$ip L10", "u @$ip L3", "ub @$ip L2", "dt _TEB", "x *!*", "ln @$ip", ".dumpdebug", "vertarget", "|", "||"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tg, err := engine.OpenMinidump(bytes.NewReader(data), int64(len(data)), "fuzz.dmp")
+		tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "fuzz.dmp")
 		if err != nil {
 			return
 		}
 		var out bytes.Buffer
 		c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}
-		c.Symbols = engine.NewSymbols(tg, "")
-		c.S.Images = c.Symbols
+		c.SetSymbols(symbols.NewSymbols(tg, ""))
 		c.Banner("", "")
 		for _, line := range script {
 			c.Execute(line)

@@ -2,11 +2,10 @@ package commands
 
 import (
 	"fmt"
+	"ntdbg/engine/target"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
-
-	"ntdbg/engine"
 )
 
 func init() {
@@ -84,30 +83,30 @@ func cmdUB(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return err
 	}
-	target := c.startAddr(r)
+	start := c.startAddr(r)
 	count := 8
 	if r.hasLen {
 		count = int(r.count)
 	}
 	var best []uint64
-	for back := uint64(1); back <= uint64(count)*15 && back <= target; back++ {
+	for back := uint64(1); back <= uint64(count)*15 && back <= start; back++ {
 		var starts []uint64
-		a := target - back
-		for a < target {
+		a := start - back
+		for a < start {
 			starts = append(starts, a)
 			_, n := c.disasmLine(a)
 			a += uint64(n)
 		}
-		if a == target && len(starts) >= count {
+		if a == start && len(starts) >= count {
 			best = starts[len(starts)-count:]
 			break
 		}
-		if a == target && len(starts) > len(best) {
+		if a == start && len(starts) > len(best) {
 			best = starts
 		}
 	}
 	if len(best) == 0 {
-		return fmt.Errorf("Memory access error at '%s'", c.ptr(target))
+		return fmt.Errorf("Memory access error at '%s'", c.ptr(start))
 	}
 	c.disasm(best[0], len(best), 0)
 	return nil
@@ -123,23 +122,11 @@ func cmdUF(c *Ctx, inv *Invocation) error {
 		return fmt.Errorf("No code found, aborting")
 	}
 	start, end := uint64(0), uint64(0)
-	if img := c.S.Images; img != nil {
-		if pe := img.Image(m); pe != nil {
-			if rf, ok := pe.LookupFunction(uint32(addr - m.Base)); ok {
-				for rf2 := rf; ; {
-					ui, err := pe.ReadUnwindInfo(rf2.UnwindData)
-					if err != nil || ui.Chained == nil {
-						break
-					}
-					rf2 = *ui.Chained
-					rf.Begin = rf2.Begin
-				}
-				start, end = m.Base+uint64(rf.Begin), m.Base+uint64(rf.End)
-			}
-		}
+	if s, e, ok := c.S.Symbols.FunctionExtent(m, addr); ok {
+		start, end = s, e
 	}
-	if start == 0 && c.Symbols != nil {
-		for _, s := range c.Symbols.Match(m, func(string) bool { return true }) {
+	if start == 0 {
+		for _, s := range c.S.Symbols.Match(m, func(string) bool { return true }) {
 			if s.Addr <= addr && addr < s.Addr+uint64(s.Size) {
 				start, end = s.Addr, s.Addr+uint64(s.Size)
 			}
@@ -156,14 +143,14 @@ func cmdUF(c *Ctx, inv *Invocation) error {
 // blank line and a `symbol+offset:` label, in address order.
 func (c *Ctx) basicBlocks(start, end uint64) {
 	mode := 64
-	if c.S.Target.Arch() == engine.ArchX86 {
+	if c.S.Target.Arch() == target.ArchX86 {
 		mode = 32
 	}
 	leaders := map[uint64]bool{start: true}
 	var addrs []uint64
 	for a := start; a < end && len(addrs) < 0x10000; {
 		buf := make([]byte, 16)
-		n, _ := c.S.Target.Memory().ReadVirtual(buf, a)
+		n, _ := c.S.Mem().ReadVirtual(buf, a)
 		inst, err := x86asm.Decode(buf[:n], mode)
 		addrs = append(addrs, a)
 		if err != nil || inst.Len == 0 {

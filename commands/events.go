@@ -3,11 +3,10 @@ package commands
 import (
 	"fmt"
 	"math"
+	"ntdbg/engine/target"
 	"strconv"
 	"strings"
 	"time"
-
-	"ntdbg/engine"
 )
 
 func init() {
@@ -39,7 +38,7 @@ func cmdEval(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return shiftErr(err, inv.ArgsOff)
 	}
-	if c.S.Target.Arch() == engine.ArchX86 {
+	if c.S.Target.Arch() == target.ArchX86 {
 		c.Printf("Evaluate expression: %d = %08x\n", int32(v), uint32(v))
 		return nil
 	}
@@ -76,7 +75,7 @@ func cmdFormats(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return shiftErr(err, inv.ArgsOff)
 	}
-	wide := c.S.Target.Arch() == engine.ArchAMD64
+	wide := c.S.Target.Arch() == target.ArchAMD64
 	nbytes := 4
 	if wide {
 		nbytes = 8
@@ -169,7 +168,7 @@ func cmdLastEvent(c *Ctx, inv *Invocation) error {
 		c.Println("Last event: <no event>")
 		return nil
 	}
-	c.Printf("Last event: %x.%x: %s - code %08x (first/second chance not available)\n", c.S.Target.ProcessID(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
+	c.Printf("Last event: %x.%x: %s - code %08x (first/second chance not available)\n", c.pid(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
 	c.Printf("  debugger time: %s\n", c.sessionTime())
 	return nil
 }
@@ -193,7 +192,7 @@ func cmdEcxr(c *Ctx, inv *Invocation) error {
 }
 
 // readExceptionRecord reads a native EXCEPTION_RECORD at addr.
-func (c *Ctx) readExceptionRecord(addr uint64) (*engine.Event, error) {
+func (c *Ctx) readExceptionRecord(addr uint64) (*target.Event, error) {
 	ps := uint64(c.S.Target.Arch().PtrSize())
 	// Code, Flags, Record*, Address*, NumberParameters, [pad], Information[15]
 	infoOff := 4 + 4 + 2*ps + 4
@@ -205,7 +204,7 @@ func (c *Ctx) readExceptionRecord(addr uint64) (*engine.Event, error) {
 		return nil, fmt.Errorf("Memory access error at '%s'", c.ptr(addr))
 	}
 	rd := func(off, size uint64) uint64 { return le(b[off : off+size]) }
-	ev := &engine.Event{Code: uint32(rd(0, 4)), Flags: uint32(rd(4, 4)), Record: rd(8, ps), Address: rd(8+ps, ps)}
+	ev := &target.Event{Code: uint32(rd(0, 4)), Flags: uint32(rd(4, 4)), Record: rd(8, ps), Address: rd(8+ps, ps)}
 	n := rd(8+2*ps, 4)
 	if n > 15 {
 		n = 15
@@ -231,7 +230,7 @@ func cmdExr(c *Ctx, inv *Invocation) error {
 	if ev == nil {
 		return fmt.Errorf("Unable to get exception record, no exception stored in the dump")
 	}
-	wide := c.S.Target.Arch() == engine.ArchAMD64
+	wide := c.S.Target.Arch() == target.ArchAMD64
 	val := func(v uint64) string {
 		if wide {
 			return fmt.Sprintf("%016x", v)
@@ -281,11 +280,11 @@ func cmdCxr(c *Ctx, inv *Invocation) error {
 		return shiftErr(err, inv.ArgsOff)
 	}
 	arch := c.S.Target.Arch()
-	b, ok := c.readBytes(addr, uint64(engine.ContextSize(arch)))
+	b, ok := c.readBytes(addr, uint64(target.ContextSize(arch)))
 	if !ok {
 		return fmt.Errorf("Unable to read context, Win32 error 0n30")
 	}
-	regs, err := engine.DecodeContext(arch, b)
+	regs, err := target.DecodeContext(arch, b)
 	if err != nil {
 		return err
 	}

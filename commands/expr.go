@@ -377,8 +377,5 @@ func (c *Ctx) resolveSymbol(name string) (uint64, bool) {
 		}
 		return 0, false
 	}
-	if c.Symbols != nil {
-		return c.Symbols.Lookup(name)
-	}
-	return 0, false
+	return c.S.Symbols.Lookup(name)
 }

@@ -2,19 +2,18 @@ package commands
 
 import (
 	"fmt"
+	"ntdbg/engine/target"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
-
-	"ntdbg/engine"
 )
 
 // ptr formats an address as WinDbg's address columns do: 16 digits split by
 // a backtick on 64-bit targets, 8 digits on 32-bit ones.
 func (c *Ctx) ptr(v uint64) string {
-	if c.S.Target.Arch() == engine.ArchAMD64 {
+	if c.S.Target.Arch() == target.ArchAMD64 {
 		return fmt.Sprintf("%08x`%08x", v>>32, v&0xffffffff)
 	}
 	return fmt.Sprintf("%08x", v&0xffffffff)
@@ -22,7 +21,7 @@ func (c *Ctx) ptr(v uint64) string {
 
 // plainPtr formats a pointer without the backtick (extension output, `r`).
 func (c *Ctx) plainPtr(v uint64) string {
-	if c.S.Target.Arch() == engine.ArchAMD64 {
+	if c.S.Target.Arch() == target.ArchAMD64 {
 		return fmt.Sprintf("%016x", v)
 	}
 	return fmt.Sprintf("%08x", v&0xffffffff)
@@ -30,8 +29,8 @@ func (c *Ctx) plainPtr(v uint64) string {
 
 // symbolize names an address: module!symbol+0xoff, module+0xoff, or "".
 func (c *Ctx) symbolize(addr uint64) string {
-	if c.Symbols != nil {
-		if m, sym, disp, ok := c.Symbols.Nearest(addr); ok {
+	{
+		if m, sym, disp, ok := c.S.Symbols.Nearest(addr); ok {
 			name := m.Name
 			if sym != "" {
 				name += "!" + sym
@@ -55,10 +54,10 @@ func (c *Ctx) symbolize(addr uint64) string {
 // address, bytes padded to 16, mnemonic padded to 7, operands.
 func (c *Ctx) disasmLine(addr uint64) (string, int) {
 	buf := make([]byte, 16)
-	n, _ := c.S.Target.Memory().ReadVirtual(buf, addr)
+	n, _ := c.S.Mem().ReadVirtual(buf, addr)
 	buf = buf[:n]
 	mode := 64
-	if c.S.Target.Arch() == engine.ArchX86 {
+	if c.S.Target.Arch() == target.ArchX86 {
 		mode = 32
 	}
 	inst, err := x86asm.Decode(buf, mode)
@@ -92,15 +91,15 @@ var ripRel = regexp.MustCompile(`\[rip[+-]0x[0-9a-f]+\]`)
 // after commas, `28h` numbers, branch targets as `symbol (address)`.
 func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
 	if rel, ok := inst.Args[0].(x86asm.Rel); ok && inst.Args[1] == nil {
-		target := pc + uint64(inst.Len) + uint64(int64(rel))
-		if c.S.Target.Arch() == engine.ArchX86 {
-			target &= 0xffffffff
+		dest := pc + uint64(inst.Len) + uint64(int64(rel))
+		if c.S.Target.Arch() == target.ArchX86 {
+			dest &= 0xffffffff
 		}
 		mn := strings.ToLower(inst.Op.String())
-		if sym := c.symbolize(target); sym != "" {
-			return fmt.Sprintf("%s %s (%s)", mn, sym, c.ptr(target))
+		if sym := c.symbolize(dest); sym != "" {
+			return fmt.Sprintf("%s %s (%s)", mn, sym, c.ptr(dest))
 		}
-		return fmt.Sprintf("%s %s", mn, c.ptr(target))
+		return fmt.Sprintf("%s %s", mn, c.ptr(dest))
 	}
 	if inst.Op == x86asm.INT && inst.Args[0] == x86asm.Imm(3) || inst.Op.String() == "INT3" {
 		return "int 3"
@@ -127,9 +126,9 @@ func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
 	s = barePtr.ReplaceAllString(s, "$1[") // lea has no operand size
 	for _, a := range inst.Args {
 		if mem, ok := a.(x86asm.Mem); ok && mem.Base == x86asm.RIP && mem.Index == 0 {
-			target := pc + uint64(inst.Len) + uint64(mem.Disp)
-			where := c.ptr(target)
-			if sym := c.symbolize(target); sym != "" {
+			dest := pc + uint64(inst.Len) + uint64(mem.Disp)
+			where := c.ptr(dest)
+			if sym := c.symbolize(dest); sym != "" {
 				where = sym + " (" + where + ")"
 			}
 			s = ripRel.ReplaceAllString(s, "["+where+"]")

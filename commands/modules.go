@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"ntdbg/dumpfmt/pe"
-	"ntdbg/engine"
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
 )
 
 func init() {
@@ -95,7 +95,7 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return err
 	}
-	match := func(m *engine.Module) bool {
+	match := func(m *target.Module) bool {
 		if o.pattern != "" && !wildMatch(o.pattern, m.Name) {
 			return false
 		}
@@ -105,8 +105,8 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		if o.hasAddr && !m.Contains(o.addr) {
 			return false
 		}
-		if o.symsOnly && c.Symbols != nil {
-			if st := c.Symbols.Get(m).State; st == engine.SymDeferred || st == engine.SymNone {
+		if o.symsOnly {
+			if st := c.S.Symbols.Get(m).State; st == symbols.SymDeferred || st == symbols.SymNone {
 				return false
 			}
 		}
@@ -115,7 +115,7 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 	if o.verbose && (o.pattern != "" || o.pathPattern != "") {
 		c.Println("Browse full module list")
 	}
-	if c.S.Target.Arch() == engine.ArchAMD64 {
+	if c.S.Target.Arch() == target.ArchAMD64 {
 		c.Println("start             end                 module name")
 	} else {
 		c.Println("start    end        module name")
@@ -133,7 +133,7 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 	if o.loadedOnly || o.hasAddr || o.symsOnly {
 		return nil
 	}
-	var un []*engine.Module
+	var un []*target.Module
 	for _, m := range c.S.Target.UnloadedModules() {
 		if o.pattern == "" || wildMatch(o.pattern, m.Name) {
 			un = append(un, m)
@@ -155,19 +155,16 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 }
 
 // symbolStatus is lm's symbol column: the state and the file it came from.
-func (c *Ctx) symbolStatus(m *engine.Module) (string, string) {
-	if c.Symbols == nil {
-		return "(deferred)", ""
-	}
-	ms := c.Symbols.Get(m)
+func (c *Ctx) symbolStatus(m *target.Module) (string, string) {
+	ms := c.S.Symbols.Get(m)
 	switch ms.State {
-	case engine.SymPDB:
-		return "(pdb symbols)", engine.Sanitize(ms.PdbPath)
-	case engine.SymPrivatePDB:
-		return "(private pdb symbols)", engine.Sanitize(ms.PdbPath)
-	case engine.SymExport:
+	case symbols.SymPDB:
+		return "(pdb symbols)", target.Sanitize(ms.PdbPath)
+	case symbols.SymPrivatePDB:
+		return "(private pdb symbols)", target.Sanitize(ms.PdbPath)
+	case symbols.SymExport:
 		return "(export symbols)", m.ImageName
-	case engine.SymNone:
+	case symbols.SymNone:
 		return "(no symbols)", ""
 	}
 	return "(deferred)", ""
@@ -175,7 +172,7 @@ func (c *Ctx) symbolStatus(m *engine.Module) (string, string) {
 
 // moduleFlag is the letter lm prints between name and status: T for a module
 // without a time stamp, else a space.
-func moduleFlag(m *engine.Module) byte {
+func moduleFlag(m *target.Module) byte {
 	if m.TimeDateStamp == 0 {
 		return 'T'
 	}
@@ -220,19 +217,13 @@ func versionText(ms, ls uint32) string {
 	return fmt.Sprintf("%d.%d.%d.%d", ms>>16, ms&0xffff, ls>>16, ls&0xffff)
 }
 
-func (c *Ctx) moduleDetails(m *engine.Module) {
-	if c.Symbols != nil {
-		if ms := c.Symbols.Get(m); ms.PdbPath != "" {
-			c.Printf("    Loaded symbol image file: %s\n", engine.Sanitize(ms.PdbPath))
-		}
+func (c *Ctx) moduleDetails(m *target.Module) {
+	if ms := c.S.Symbols.Get(m); ms.PdbPath != "" {
+		c.Printf("    Loaded symbol image file: %s\n", target.Sanitize(ms.PdbPath))
 	}
 	c.Printf("    Image path: %s\n", m.Path)
 	c.Printf("    Image name: %s\n", m.ImageName)
-	var img *pe.File
-	if c.S.Images != nil {
-		img = c.S.Images.Image(m)
-	}
-	repro := img != nil && img.Reproducible()
+	repro := c.S.Symbols.Reproducible(m)
 	if repro {
 		c.Println("    Image was built with /Brepro flag.")
 	}
@@ -256,10 +247,7 @@ func (c *Ctx) moduleDetails(m *engine.Module) {
 		c.Printf("    File type:        %X.%X %s\n", v.Type, v.Subtype, t)
 		c.Printf("    File date:        %08X.%08X\n", v.DateMS, v.DateLS)
 	}
-	if img == nil {
-		return
-	}
-	if ver, err := img.Version(); err == nil {
+	if ver, ok := c.S.Symbols.VersionResource(m); ok {
 		var tr []string
 		for _, t := range ver.Translations {
 			tr = append(tr, fmt.Sprintf("%04x.%04x", t>>16, t&0xffff))
@@ -270,7 +258,7 @@ func (c *Ctx) moduleDetails(m *engine.Module) {
 		if len(ver.Strings) > 0 {
 			c.Println("    Information from resource tables:")
 			for _, kv := range ver.Strings {
-				c.Printf("        %-18s%s\n", engine.Sanitize(kv.Key)+":", engine.Sanitize(kv.Value))
+				c.Printf("        %-18s%s\n", target.Sanitize(kv.Key)+":", target.Sanitize(kv.Value))
 			}
 		}
 	}
@@ -332,7 +320,7 @@ func (c *Ctx) versionLines(kernel bool) []string {
 		mp = "UP"
 	}
 	arch := "x64"
-	if sys.Arch == engine.ArchX86 {
+	if sys.Arch == target.ArchX86 {
 		arch = "x86 compatible"
 	}
 	lines := []string{fmt.Sprintf("%s %s %d%s %s (%d procs) Free %s", osName(sys.Major, sys.Minor), kind, sys.Build, sp, mp, sys.Processors, arch)}
@@ -402,7 +390,7 @@ func cmdVertarget(c *Ctx, inv *Invocation) error {
 // `Loading Dump File` line, up to the event and location display.
 func (c *Ctx) Banner(symPath, imagePath string) {
 	t := c.S.Target
-	c.Println(t.DumpKind())
+	c.Println(DumpKindLine(t))
 	if cm := t.System().Comment; cm != "" {
 		c.Printf("Comment: '%s'\n", cm)
 	}
@@ -420,7 +408,7 @@ func (c *Ctx) Banner(symPath, imagePath string) {
 	if ev := t.Event(); ev != nil {
 		c.Println("This dump file has an exception of interest stored in it.")
 		c.Println("The stored exception information can be accessed via .ecxr.")
-		c.Printf("(%x.%x): %s - code %08x (first/second chance not available)\n", t.ProcessID(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
+		c.Printf("(%x.%x): %s - code %08x (first/second chance not available)\n", c.pid(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
 	}
 	if len(t.Threads()) > 0 {
 		if err := c.showLocation(); err != nil {

@@ -5,59 +5,38 @@ import (
 	"math"
 	"strings"
 
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/engine"
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
+	"ntdbg/engine/types"
+	"ntdbg/engine/unwind"
 )
 
-// CodeView register numbers to our register indices.
-var cvX86 = map[uint16]int{17: engine.RegAX, 18: engine.RegCX, 19: engine.RegDX, 20: engine.RegBX, 21: engine.RegSP, 22: engine.RegBP, 23: engine.RegSI, 24: engine.RegDI}
-var cvAMD64 = map[uint16]int{328: engine.RegAX, 329: engine.RegBX, 330: engine.RegCX, 331: engine.RegDX, 332: engine.RegSI, 333: engine.RegDI,
-	334: engine.RegBP, 335: engine.RegSP, 336: engine.RegR8, 337: engine.RegR9, 338: engine.RegR10, 339: engine.RegR11,
-	340: engine.RegR12, 341: engine.RegR13, 342: engine.RegR14, 343: engine.RegR15}
-
-// nonVolatile registers keep their values in caller frames.
-func nonVolatile(x64 bool, r int) bool {
-	switch r {
-	case engine.RegBX, engine.RegBP, engine.RegSI, engine.RegDI, engine.RegSP:
-		return true
-	case engine.RegR12, engine.RegR13, engine.RegR14, engine.RegR15:
-		return x64
-	}
-	return false
-}
-
-// frameReg reads a CodeView register in a frame: ok is false when its value
-// is not known there (a volatile register above frame 0).
-func (c *Ctx) frameReg(f *engine.Frame, cv uint16) (uint64, bool) {
-	x64 := c.S.Target.Arch() == engine.ArchAMD64
-	m := cvX86
-	if x64 {
-		m = cvAMD64
-	}
-	r, ok := m[cv]
-	if !ok || (f.Num > 0 && !nonVolatile(x64, r)) {
+// paramReg reads a parameter's register in a frame: ok is false when its
+// value is not known there (a volatile register above frame 0).
+func (c *Ctx) paramReg(f *unwind.Frame, p symbols.Param) (uint64, bool) {
+	if !p.RegKnown || (f.Num > 0 && !target.NonVolatile(c.S.Target.Arch(), p.Reg)) {
 		return 0, false
 	}
-	if r == engine.RegSP {
+	if p.Reg == target.RegSP {
 		return f.SP, true
 	}
-	return f.Regs.GPR[r], true
+	return f.Regs.GPR[p.Reg], true
 }
 
 // paramValue renders one parameter of a frame as `type name = value`.
-func (c *Ctx) paramValue(f *engine.Frame, ref *engine.TypeRef, p pdb.Param) string {
+func (c *Ctx) paramValue(f *unwind.Frame, ref *types.Ref, p symbols.Param) string {
 	typ := cTypeName(ref, p.Type)
 	unavailable := fmt.Sprintf("%s %s = <value unavailable>", typ, p.Name)
 	var addr uint64
-	x64 := c.S.Target.Arch() == engine.ArchAMD64
+	x64 := c.S.Target.Arch() == target.ArchAMD64
 	switch p.Kind {
-	case pdb.LocRegRel:
-		base, ok := c.frameReg(f, p.Reg)
+	case symbols.LocRegRel:
+		base, ok := c.paramReg(f, p)
 		if !ok {
 			return unavailable
 		}
 		addr = base + uint64(int64(p.Offset))
-	case pdb.LocFrameRel:
+	case symbols.LocFrameRel:
 		var base uint64
 		switch {
 		case p.FrameReg == 1 && !x64: // VFRAME: the slot of the return address
@@ -65,17 +44,17 @@ func (c *Ctx) paramValue(f *engine.Frame, ref *engine.TypeRef, p pdb.Param) stri
 		case p.FrameReg == 1:
 			base = f.SP
 		case p.FrameReg == 2:
-			base = f.Regs.GPR[engine.RegBP]
+			base = f.Regs.GPR[target.RegBP]
 		case p.FrameReg == 3 && x64:
-			base = f.Regs.GPR[engine.RegR13]
+			base = f.Regs.GPR[target.RegR13]
 		case p.FrameReg == 3:
-			base = f.Regs.GPR[engine.RegBX]
+			base = f.Regs.GPR[target.RegBX]
 		default:
 			return unavailable
 		}
 		addr = base + uint64(int64(p.Offset))
-	case pdb.LocRegister:
-		v, ok := c.frameReg(f, p.Reg)
+	case symbols.LocRegister:
+		v, ok := c.paramReg(f, p)
 		if !ok {
 			return unavailable
 		}
@@ -84,7 +63,7 @@ func (c *Ctx) paramValue(f *engine.Frame, ref *engine.TypeRef, p pdb.Param) stri
 		return unavailable
 	}
 	size := ref.TypeSize(p.Type)
-	if t := resolveType(ref, p.Type); t != nil && (t.IsUDT() || t.Leaf == pdb.LF_ARRAY) {
+	if t := ref.Resolve(p.Type); t.Kind.IsUDT() || t.Kind == types.KindArray {
 		return fmt.Sprintf("%s %s = %s", typ, p.Name, typ)
 	}
 	if size == 0 || size > 8 {
@@ -99,20 +78,24 @@ func (c *Ctx) paramValue(f *engine.Frame, ref *engine.TypeRef, p pdb.Param) stri
 
 // scalarText formats a scalar the way kp does: 0n decimal for signed
 // integers, hex for unsigned, true/false, pointers in full.
-func (c *Ctx) scalarText(ref *engine.TypeRef, ti uint32, v uint64) string {
-	if t := resolveType(ref, ti); t != nil {
-		switch t.Leaf {
-		case pdb.LF_POINTER:
+func (c *Ctx) scalarText(ref *types.Ref, ti uint32, v uint64) string {
+	if ti >= 0x1000 {
+		switch t := ref.Resolve(ti); t.Kind {
+		case types.KindPointer:
 			return "0x" + c.ptr(v)
-		case pdb.LF_ENUM:
+		case types.KindEnum:
 			return fmt.Sprintf("0n%d", int64(v))
+		case types.KindBasic:
+			ti = t.Index // a const or volatile basic type formats as the basic type
+		case types.KindUnknown:
+		default:
+			return fmt.Sprintf("0x%x", v)
 		}
-		return fmt.Sprintf("0x%x", v)
 	}
 	if (ti>>8)&7 != 0 {
 		return "0x" + c.ptr(v)
 	}
-	size := engine.SimpleTypeSize(ti)
+	size := types.SimpleTypeSize(ti)
 	if size > 0 && size < 8 {
 		v &= 1<<(8*size) - 1
 	}
@@ -127,7 +110,7 @@ func (c *Ctx) scalarText(ref *engine.TypeRef, ti uint32, v uint64) string {
 		return fmt.Sprintf("%g", math.Float32frombits(uint32(v)))
 	case kind == 0x41:
 		return fmt.Sprintf("%g", math.Float64frombits(v))
-	case isSigned(kind):
+	case types.IsSigned(kind):
 		shift := 64 - 8*size
 		return fmt.Sprintf("0n%d", int64(v<<shift)>>shift)
 	}
@@ -135,17 +118,14 @@ func (c *Ctx) scalarText(ref *engine.TypeRef, ti uint32, v uint64) string {
 }
 
 // paramList renders a frame's parameters for kp (inline) or kP (one per line).
-func (c *Ctx) paramList(f *engine.Frame, perLine bool) (string, bool) {
-	if c.Symbols == nil {
-		return "", false
-	}
-	ps, ref, ok := c.Symbols.Params(f.LookupIP())
+func (c *Ctx) paramList(f *unwind.Frame, perLine bool) (string, bool) {
+	ps, ref, ok := c.S.Symbols.Params(f.LookupIP())
 	if !ok {
 		return "", false
 	}
 	var parts []string
 	for _, p := range ps {
-		parts = append(parts, engine.Sanitize(c.paramValue(f, ref, p)))
+		parts = append(parts, target.Sanitize(c.paramValue(f, ref, p)))
 	}
 	if perLine {
 		if len(parts) == 0 {

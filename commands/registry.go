@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ntdbg/engine"
+	"ntdbg/engine/symbols"
 )
 
 // Host is what the REPL provides to commands: the prompt text, the log file
@@ -25,10 +26,13 @@ type Host interface {
 
 // Ctx is the state every handler sees.
 type Ctx struct {
-	S       *engine.Session
-	Out     io.Writer
-	Host    Host
-	Symbols *engine.Symbols // nil until the front end sets a symbol path
+	S    *engine.Session
+	Out  io.Writer
+	Host Host
+	// SymConfig is the configurable symbol layer (.sympath, .reload, !sym,
+	// .exepath); nil when the front end set none. Lookups go through
+	// S.Symbols, which is never nil.
+	SymConfig *symbols.Symbols
 
 	lastKind string // last d* command, for a bare `d`
 	lastAddr uint64 // where the next d* without an address continues
@@ -165,3 +169,14 @@ func (c *Ctx) Printf(format string, a ...any) { fmt.Fprintf(c.Out, format, a...)
 
 // Println writes a line.
 func (c *Ctx) Println(a ...any) { fmt.Fprintln(c.Out, a...) }
+
+// SetSymbols installs the symbol layer: lookups and its configuration.
+func (c *Ctx) SetSymbols(s *symbols.Symbols) {
+	c.SymConfig = s
+	if s == nil {
+		c.S.Symbols = symbols.Null{}
+	} else {
+		c.S.Symbols = s
+	}
+	c.S.SymbolsChanged()
+}

@@ -3,10 +3,9 @@ package commands
 import (
 	"encoding/binary"
 	"fmt"
+	"ntdbg/engine/target"
 	"strings"
 	"unicode/utf16"
-
-	"ntdbg/engine"
 )
 
 func init() {
@@ -96,14 +95,14 @@ func cmdR(c *Ctx, inv *Invocation) error {
 }
 
 // regValue formats a register value with the width of the register.
-func regValue(a engine.Arch, name string, v uint64) string {
+func regValue(a target.Arch, name string, v uint64) string {
 	switch {
 	case name == "efl" || name == "mxcsr":
 		return fmt.Sprintf("%08x", v)
 	case len(name) == 2 && strings.HasSuffix(name, "s"):
 		return fmt.Sprintf("%04x", v)
-	case strings.HasPrefix(name, "r") && a == engine.ArchAMD64 && !strings.HasSuffix(name, "d") && !strings.HasSuffix(name, "w") && !strings.HasSuffix(name, "b"),
-		strings.HasPrefix(name, "dr") && a == engine.ArchAMD64:
+	case strings.HasPrefix(name, "r") && a == target.ArchAMD64 && !strings.HasSuffix(name, "d") && !strings.HasSuffix(name, "w") && !strings.HasSuffix(name, "b"),
+		strings.HasPrefix(name, "dr") && a == target.ArchAMD64:
 		return fmt.Sprintf("%016x", v)
 	case strings.HasPrefix(name, "e") || strings.HasSuffix(name, "d") || strings.HasPrefix(name, "dr"):
 		return fmt.Sprintf("%08x", v)
@@ -129,21 +128,21 @@ func flagsText(f uint64) string {
 }
 
 // printRegisters prints the full register block followed by the location.
-func (c *Ctx) printRegisters(r *engine.Registers) {
+func (c *Ctx) printRegisters(r *target.Registers) {
 	iopl := fmt.Sprintf("iopl=%-9d %s", (r.Flags>>12)&3, flagsText(r.Flags))
 	seg := fmt.Sprintf("cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x", r.Cs, r.Ss, r.Ds, r.Es, r.Fs, r.Gs, r.Flags)
 	g := r.GPR
-	if r.Arch == engine.ArchAMD64 {
-		c.Printf("rax=%016x rbx=%016x rcx=%016x\n", g[engine.RegAX], g[engine.RegBX], g[engine.RegCX])
-		c.Printf("rdx=%016x rsi=%016x rdi=%016x\n", g[engine.RegDX], g[engine.RegSI], g[engine.RegDI])
-		c.Printf("rip=%016x rsp=%016x rbp=%016x\n", r.IP, g[engine.RegSP], g[engine.RegBP])
-		c.Printf(" r8=%016x  r9=%016x r10=%016x\n", g[engine.RegR8], g[engine.RegR9], g[engine.RegR10])
-		c.Printf("r11=%016x r12=%016x r13=%016x\n", g[engine.RegR11], g[engine.RegR12], g[engine.RegR13])
-		c.Printf("r14=%016x r15=%016x\n", g[engine.RegR14], g[engine.RegR15])
+	if r.Arch == target.ArchAMD64 {
+		c.Printf("rax=%016x rbx=%016x rcx=%016x\n", g[target.RegAX], g[target.RegBX], g[target.RegCX])
+		c.Printf("rdx=%016x rsi=%016x rdi=%016x\n", g[target.RegDX], g[target.RegSI], g[target.RegDI])
+		c.Printf("rip=%016x rsp=%016x rbp=%016x\n", r.IP, g[target.RegSP], g[target.RegBP])
+		c.Printf(" r8=%016x  r9=%016x r10=%016x\n", g[target.RegR8], g[target.RegR9], g[target.RegR10])
+		c.Printf("r11=%016x r12=%016x r13=%016x\n", g[target.RegR11], g[target.RegR12], g[target.RegR13])
+		c.Printf("r14=%016x r15=%016x\n", g[target.RegR14], g[target.RegR15])
 		c.Println(iopl)
 	} else {
-		c.Printf("eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n", g[engine.RegAX], g[engine.RegBX], g[engine.RegCX], g[engine.RegDX], g[engine.RegSI], g[engine.RegDI])
-		c.Printf("eip=%08x esp=%08x ebp=%08x %s\n", r.IP, g[engine.RegSP], g[engine.RegBP], iopl)
+		c.Printf("eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n", g[target.RegAX], g[target.RegBX], g[target.RegCX], g[target.RegDX], g[target.RegSI], g[target.RegDI])
+		c.Printf("eip=%08x esp=%08x ebp=%08x %s\n", r.IP, g[target.RegSP], g[target.RegBP], iopl)
 	}
 	c.Println(seg)
 	c.printLocation(r.IP)
@@ -269,7 +268,7 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 			lineElems = rem
 		}
 		buf := lineBuf[:lineElems*elem]
-		got, _ := c.S.Target.Memory().ReadVirtual(buf, r.addr+off)
+		got, _ := c.S.Mem().ReadVirtual(buf, r.addr+off)
 		n := off + uint64(got)
 		var b strings.Builder
 		b.WriteString(c.ptr(r.addr + off))
@@ -365,11 +364,11 @@ func (c *Ctx) displayString(kind string, r rangeSpec) error {
 	var chars []rune
 	lineStart := addr
 	flush := func(end bool) {
-		c.Printf("%s  \"%s\"\n", c.ptr(lineStart), engine.Sanitize(string(chars)))
+		c.Printf("%s  \"%s\"\n", c.ptr(lineStart), target.Sanitize(string(chars)))
 		chars = chars[:0]
 	}
 	buf := make([]byte, max*elem)
-	n, _ := c.S.Target.Memory().ReadVirtual(buf, addr)
+	n, _ := c.S.Mem().ReadVirtual(buf, addr)
 	if n < int(elem) {
 		c.Printf("%s  ", c.ptr(addr))
 		c.Println(strings.Repeat("?", 8))

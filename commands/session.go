@@ -78,7 +78,7 @@ func cmdLogOpen(c *Ctx, inv *Invocation) error {
 		if i := strings.LastIndexByte(name, '.'); i > 0 {
 			name, ext = name[:i], name[i:]
 		}
-		name = fmt.Sprintf("%s_%04X_%s%s", name, c.S.Target.ProcessID(), c.now().Format("2006-01-02_15-04-05-000"), ext)
+		name = fmt.Sprintf("%s_%04X_%s%s", name, c.pid(), c.now().Format("2006-01-02_15-04-05-000"), ext)
 	}
 	if old, ok := c.Host.CloseLog(); ok {
 		c.Printf("Closing open log file %s\n", old)

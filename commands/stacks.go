@@ -2,9 +2,9 @@ package commands
 
 import (
 	"fmt"
+	"ntdbg/engine/target"
+	"ntdbg/engine/unwind"
 	"strings"
-
-	"ntdbg/engine"
 )
 
 func init() {
@@ -62,7 +62,7 @@ func parseK(c *Ctx, inv *Invocation) (kOpts, error) {
 }
 
 // frames unwinds the current context.
-func (c *Ctx) frames(max int) ([]engine.Frame, error) {
+func (c *Ctx) frames(max int) ([]unwind.Frame, error) {
 	regs, err := c.S.Registers()
 	if err != nil {
 		return nil, err
@@ -72,10 +72,10 @@ func (c *Ctx) frames(max int) ([]engine.Frame, error) {
 
 // callSite names a frame: module!function+0xoff, module+0xoff, or the bare
 // address. With clean, offsets are dropped (kc).
-func (c *Ctx) callSite(f *engine.Frame, clean bool) string {
+func (c *Ctx) callSite(f *unwind.Frame, clean bool) string {
 	look := f.LookupIP()
-	if c.Symbols != nil {
-		if m, sym, disp, ok := c.Symbols.Nearest(look); ok {
+	{
+		if m, sym, disp, ok := c.S.Symbols.Nearest(look); ok {
 			disp += f.IP - look // displayed from the function to the return address itself
 			name := m.Name
 			if sym != "" {
@@ -100,7 +100,7 @@ func (c *Ctx) callSite(f *engine.Frame, clean bool) string {
 
 // withParams inserts a frame's parameters after its function name:
 // `mod!func(int x = 0n1)+0x1c`.
-func (c *Ctx) withParams(f *engine.Frame, site string, perLine bool) string {
+func (c *Ctx) withParams(f *unwind.Frame, site string, perLine bool) string {
 	list, ok := c.paramList(f, perLine)
 	if !ok {
 		return site
@@ -113,12 +113,9 @@ func (c *Ctx) withParams(f *engine.Frame, site string, perLine bool) string {
 }
 
 // sourceSuffix is ` [file @ line] ` when private symbols have the line.
-func (c *Ctx) sourceSuffix(f *engine.Frame) string {
-	if c.Symbols == nil {
-		return ""
-	}
-	if l, ok := c.Symbols.Line(f.LookupIP()); ok && l.File != "" {
-		return fmt.Sprintf(" [%s @ %d] ", engine.Sanitize(l.File), l.Line)
+func (c *Ctx) sourceSuffix(f *unwind.Frame) string {
+	if l, ok := c.S.Symbols.Line(f.LookupIP()); ok && l.File != "" {
+		return fmt.Sprintf(" [%s @ %d] ", target.Sanitize(l.File), l.Line)
 	}
 	return ""
 }
@@ -135,7 +132,7 @@ func cmdK(c *Ctx, inv *Invocation) error {
 	if c.S.ContextOverridden() {
 		c.Println("  *** Stack trace for last set context - .thread/.cxr resets it")
 	}
-	x64 := c.S.Target.Arch() == engine.ArchAMD64
+	x64 := c.S.Target.Arch() == target.ArchAMD64
 	switch {
 	case o.clean:
 		c.Println(" # Call Site")
@@ -153,7 +150,7 @@ func cmdK(c *Ctx, inv *Invocation) error {
 	warned := false
 	for i := range frames {
 		f := &frames[i]
-		if f.How == engine.FrameScan && !warned {
+		if f.How == unwind.Scan && !warned {
 			c.Println("WARNING: Stack unwind information not available. Following frames may be wrong.")
 			warned = true
 		}
@@ -164,7 +161,7 @@ func cmdK(c *Ctx, inv *Invocation) error {
 		if !o.noLines {
 			site += c.sourceSuffix(f)
 		}
-		if o.verbose && c.S.Target.Arch() == engine.ArchX86 {
+		if o.verbose && c.S.Target.Arch() == target.ArchX86 {
 			site = strings.TrimRight(site, " ") + " " + fpoText(f)
 		}
 		c.Println(c.frameLine(frames, i, o, site))
@@ -174,7 +171,7 @@ func cmdK(c *Ctx, inv *Invocation) error {
 
 // fpoText is kv's x86 annotation: the frame's parameter, local and
 // saved-register dwords from its FPO data, or Non-Fpo for EBP frames.
-func fpoText(f *engine.Frame) string {
+func fpoText(f *unwind.Frame) string {
 	if f.FPO == nil {
 		return "(FPO: [Non-Fpo])"
 	}
@@ -182,9 +179,9 @@ func fpoText(f *engine.Frame) string {
 }
 
 // frameLine renders one k row.
-func (c *Ctx) frameLine(frames []engine.Frame, i int, o kOpts, site string) string {
+func (c *Ctx) frameLine(frames []unwind.Frame, i int, o kOpts, site string) string {
 	f := &frames[i]
-	x64 := c.S.Target.Arch() == engine.ArchAMD64
+	x64 := c.S.Target.Arch() == target.ArchAMD64
 	if o.clean {
 		return fmt.Sprintf("%02x %s", i, site)
 	}

@@ -2,11 +2,11 @@ package commands
 
 import (
 	"fmt"
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
 	"os"
 	"path"
 	"strings"
-
-	"ntdbg/engine"
 )
 
 func init() {
@@ -27,7 +27,7 @@ func init() {
 }
 
 func (c *Ctx) needSymbols() error {
-	if c.Symbols == nil {
+	if c.SymConfig == nil {
 		return fmt.Errorf("no symbol layer")
 	}
 	return nil
@@ -73,8 +73,8 @@ func cmdX(c *Ctx, inv *Invocation) error {
 			continue
 		}
 		found = true
-		for _, s := range c.Symbols.Match(m, func(n string) bool { return wildName(symPat, n) }) {
-			c.Printf("%s %s!%s%s\n", c.ptr(s.Addr), m.Name, engine.Sanitize(s.Name), c.signatureSuffix(s))
+		for _, s := range c.S.Symbols.Match(m, func(n string) bool { return wildName(symPat, n) }) {
+			c.Printf("%s %s!%s%s\n", c.ptr(s.Addr), m.Name, target.Sanitize(s.Name), c.signatureSuffix(s))
 		}
 	}
 	if !found {
@@ -95,8 +95,8 @@ func cmdLN(c *Ctx, inv *Invocation) error {
 	if m == nil {
 		return nil
 	}
-	var below, above *engine.SymbolInfo
-	for _, s := range c.Symbols.Match(m, func(string) bool { return true }) {
+	var below, above *symbols.SymbolInfo
+	for _, s := range c.S.Symbols.Match(m, func(string) bool { return true }) {
 		s := s
 		if s.Data {
 			continue
@@ -133,9 +133,9 @@ func cmdLN(c *Ctx, inv *Invocation) error {
 }
 
 func (c *Ctx) printSympath() {
-	c.Printf("Symbol search path is: %s\n", c.Symbols.PathText)
+	c.Printf("Symbol search path is: %s\n", c.SymConfig.PathText)
 	var exp []string
-	for _, e := range c.Symbols.Path {
+	for _, e := range c.SymConfig.Path {
 		if e.IsServer() {
 			exp = append(exp, "SRV*"+strings.Join(e.Tiers, "*"))
 		} else {
@@ -146,7 +146,7 @@ func (c *Ctx) printSympath() {
 	c.Println()
 	c.Println("************* Path validation summary **************")
 	c.Println("Response                         Time (ms)     Location")
-	for _, e := range c.Symbols.Path {
+	for _, e := range c.SymConfig.Path {
 		status := "Deferred"
 		if !e.IsServer() {
 			status = "OK"
@@ -171,11 +171,12 @@ func cmdSympath(c *Ctx, inv *Invocation) error {
 	if arg != "" {
 		if strings.HasPrefix(arg, "+") {
 			arg = strings.TrimSpace(arg[1:])
-			if c.Symbols.PathText != "" {
-				arg = c.Symbols.PathText + ";" + arg
+			if c.SymConfig.PathText != "" {
+				arg = c.SymConfig.PathText + ";" + arg
 			}
 		}
-		c.Symbols.SetPath(arg)
+		c.SymConfig.SetPath(arg)
+		c.S.SymbolsChanged()
 	}
 	c.printSympath()
 	return nil
@@ -190,12 +191,13 @@ func cmdSymfix(c *Ctx, inv *Invocation) error {
 	arg = strings.TrimSpace(strings.TrimPrefix(arg, "+"))
 	elem := "srv*"
 	if arg != "" {
-		elem = "srv*" + arg + "*" + engine.DefaultSymbolServer
+		elem = "srv*" + arg + "*" + symbols.DefaultSymbolServer
 	}
-	if appendMode && c.Symbols.PathText != "" {
-		elem = c.Symbols.PathText + ";" + elem
+	if appendMode && c.SymConfig.PathText != "" {
+		elem = c.SymConfig.PathText + ";" + elem
 	}
-	c.Symbols.SetPath(elem)
+	c.SymConfig.SetPath(elem)
+	c.S.SymbolsChanged()
 	return nil
 }
 
@@ -204,7 +206,7 @@ func cmdReload(c *Ctx, inv *Invocation) error {
 		return err
 	}
 	force := false
-	var target string
+	var which string
 	for _, f := range strings.Fields(inv.Args) {
 		switch strings.ToLower(f) {
 		case "/f", "/i":
@@ -212,29 +214,30 @@ func cmdReload(c *Ctx, inv *Invocation) error {
 		case "/d", "/s", "/user", "/n", "/v", "/o", "/w":
 		default:
 			if !strings.HasPrefix(f, "/") {
-				target = f
+				which = f
 			}
 		}
 	}
-	var mods []*engine.Module
+	var mods []*target.Module
 	for _, m := range c.S.Target.Modules() {
-		if target == "" || strings.EqualFold(m.ImageName, target) || strings.EqualFold(m.Name, target) {
+		if which == "" || strings.EqualFold(m.ImageName, which) || strings.EqualFold(m.Name, which) {
 			mods = append(mods, m)
 		}
 	}
-	if target != "" && len(mods) == 0 {
-		return fmt.Errorf("\"%s\" was not found in the image list.", engine.Sanitize(target))
+	if which != "" && len(mods) == 0 {
+		return fmt.Errorf("\"%s\" was not found in the image list.", target.Sanitize(which))
 	}
-	if target == "" {
+	if which == "" {
 		c.Println("Reloading current modules")
 	}
 	for _, m := range mods {
-		c.Symbols.Unload(m)
+		c.SymConfig.Unload(m)
+		c.S.SymbolsChanged()
 		if force {
-			c.Symbols.Load(m)
+			c.SymConfig.Load(m)
 		}
 	}
-	if target == "" {
+	if which == "" {
 		c.Println(loadDots(len(mods)))
 	}
 	return nil
@@ -246,13 +249,13 @@ func cmdSym(c *Ctx, inv *Invocation) error {
 	}
 	switch strings.ToLower(strings.TrimSpace(inv.Args)) {
 	case "noisy":
-		c.Symbols.Noisy = true
+		c.SymConfig.Noisy = true
 		c.Println("noisy mode - symbol prompts on")
 	case "quiet":
-		c.Symbols.Noisy = false
+		c.SymConfig.Noisy = false
 		c.Println("quiet mode - symbol prompts off")
 	default:
-		if c.Symbols.Noisy {
+		if c.SymConfig.Noisy {
 			c.Println("!sym <noisy/quiet - prompts/prompts off> - noisy mode is on")
 		} else {
 			c.Println("!sym <noisy/quiet - prompts/prompts off> - quiet mode is on")
@@ -273,17 +276,17 @@ func cmdExepath(c *Ctx, inv *Invocation) error {
 		arg = strings.TrimSpace(strings.TrimPrefix(arg, "+"))
 		var dirs []string
 		if appendMode {
-			dirs = append(dirs, c.Symbols.ImagePath...)
+			dirs = append(dirs, c.SymConfig.ImagePath...)
 		}
 		for _, d := range strings.Split(arg, ";") {
 			if d = strings.TrimSpace(d); d != "" {
 				dirs = append(dirs, d)
 			}
 		}
-		c.Symbols.ImagePath = dirs
-		c.Symbols.ResetImages()
+		c.SymConfig.ImagePath = dirs
+		c.SymConfig.ResetImages()
 	}
-	p := strings.Join(c.Symbols.ImagePath, ";")
+	p := strings.Join(c.SymConfig.ImagePath, ";")
 	c.Printf("Executable image search path is: %s\n", p)
 	c.Printf("Expanded Executable image search path is: %s\n", p)
 	return nil

@@ -1,8 +1,6 @@
 package commands
 
-import (
-	"ntdbg/engine"
-)
+import "ntdbg/engine/target"
 
 func init() {
 	Register(&Command{Name: "~", Family: "threads", Syntax: "~[Thread] [s | command]",
@@ -12,12 +10,12 @@ func init() {
 		Run: func(c *Ctx, inv *Invocation) error { return nil }})
 	Register(&Command{Name: "|", Family: "threads", Syntax: "|", Summary: "show the debugged process",
 		Run: func(c *Ctx, inv *Invocation) error {
-			c.Printf(".  0\tid: %x\texamine\tname: %s\n", c.S.Target.ProcessID(), c.S.Target.ProcessName())
+			c.Printf(".  0\tid: %x\texamine\tname: %s\n", c.pid(), c.processName())
 			return nil
 		}})
 	Register(&Command{Name: "||", Family: "threads", Syntax: "||", Summary: "show the debugged system (the dump)",
 		Run: func(c *Ctx, inv *Invocation) error {
-			c.Printf(".  0 %s: %s\n", c.S.Target.SystemKind(), c.S.Target.Path())
+			c.Printf(".  0 %s: %s\n", systemKind(c.S.Target), c.S.Target.Path())
 			return nil
 		}})
 }
@@ -36,7 +34,7 @@ func (c *Ctx) threadLine(i int) {
 	if th.Name != "" {
 		name = " \"" + th.Name + "\""
 	}
-	c.Printf("%c%3d  Id: %x.%x Suspend: %d Teb: %s Unfrozen%s\n", marker, i, c.S.Target.ProcessID(), th.ID, th.Suspend, c.ptr(th.Teb), name)
+	c.Printf("%c%3d  Id: %x.%x Suspend: %d Teb: %s Unfrozen%s\n", marker, i, c.pid(), th.ID, th.Suspend, c.ptr(th.Teb), name)
 }
 
 // showLocation prints the current location as after an event or `~Ns`: on x86
@@ -46,7 +44,7 @@ func (c *Ctx) showLocation() error {
 	if err != nil {
 		return err
 	}
-	if regs.Arch == engine.ArchX86 {
+	if regs.Arch == target.ArchX86 {
 		c.printRegisters(regs)
 		return nil
 	}

@@ -2,40 +2,14 @@ package engine
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"testing"
 
+	"ntdbg/engine/mem"
+	"ntdbg/engine/target"
 	"ntdbg/testdata/gen/demo"
 	"ntdbg/testdata/gen/mdw"
 )
-
-func TestRangeMapPartialReads(t *testing.T) {
-	src := bytes.NewReader([]byte("0123456789abcdefghij"))
-	m := NewRangeMap([]Range{
-		{Start: 0x2000, Size: 10, Src: src, Off: 10}, // "abcdefghij"
-		{Start: 0x1000, Size: 10, Src: src, Off: 0},  // "0123456789"
-		{Start: 0x100a, Size: 4, Src: src, Off: 10},  // adjacent: "abcd"
-		{Start: 0x1004, Size: 2, Src: src, Off: 15},  // overlaps the first: ignored
-	})
-	buf := make([]byte, 14)
-	n, err := m.ReadVirtual(buf, 0x1000)
-	if n != 14 || err != nil || string(buf) != "0123456789abcd" {
-		t.Fatalf("adjacent ranges: %d %v %q", n, err, buf[:n])
-	}
-	buf = make([]byte, 8)
-	n, err = m.ReadVirtual(buf, 0x100c)
-	var me *MemoryError
-	if n != 2 || !errors.As(err, &me) || me.Addr != 0x100e {
-		t.Fatalf("partial read: n=%d err=%v", n, err)
-	}
-	if n, err := m.ReadVirtual(buf, 0x0fff); n != 0 || err == nil {
-		t.Fatalf("read before the first range: %d %v", n, err)
-	}
-	if err := ReadFull(m, buf[:4], 0x2006); err != nil || string(buf[:4]) != "ghij" {
-		t.Fatalf("read to range end: %v %q", err, buf[:4])
-	}
-}
 
 // countingReader counts the bytes a reader hands out.
 type countingReader struct {
@@ -63,7 +37,7 @@ func TestOpenReadsDoNotGrowWithDumpSize(t *testing.T) {
 	for _, size := range []int{1 << 20, 64 << 20} {
 		data := dumpWithMemory(size)
 		cr := &countingReader{r: bytes.NewReader(data)}
-		tg, err := OpenMinidump(cr, int64(len(data)), "x.dmp")
+		tg, err := target.OpenMinidump(cr, int64(len(data)), "x.dmp")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,12 +61,12 @@ func TestOpenReadsDoNotGrowWithDumpSize(t *testing.T) {
 
 func TestDemoTarget(t *testing.T) {
 	data := demo.Build().Bytes()
-	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tg.Warnings) > 0 {
-		t.Fatalf("warnings: %v", tg.Warnings)
+	if len(tg.Warnings()) > 0 {
+		t.Fatalf("warnings: %v", tg.Warnings())
 	}
 	s := NewSession(tg)
 	if s.EventThread != -1 || len(tg.Threads()) != 5 {
@@ -118,29 +92,11 @@ func TestDemoTarget(t *testing.T) {
 	}
 }
 
-func TestSanitize(t *testing.T) {
-	cases := map[string]string{
-		"plain.dll":              "plain.dll",
-		"evil\x1b]0;title\x07":   `evil\x1b]0;title\x07`,
-		"clear\x1b[2J":           `clear\x1b[2J`,
-		"c1\u009bx":              `c1\x9bx`,
-		"Mitteleuropäische Zeit": "Mitteleuropäische Zeit",
-	}
-	for in, want := range cases {
-		if got := Sanitize(in); got != want {
-			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if m, _ := ModuleNameFromPath(`..\..\x\evil` + "\x1b" + `.dll`); m != `evil\x1b` {
-		t.Errorf("module name %q", m)
-	}
-}
-
 func BenchmarkOpenListThreadsModules(b *testing.B) {
 	data := demo.Build().Bytes()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+		tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -155,7 +111,7 @@ func BenchmarkOpenListThreadsModules(b *testing.B) {
 
 func BenchmarkRead1MB(b *testing.B) {
 	data := dumpWithMemory(4 << 20)
-	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -164,7 +120,7 @@ func BenchmarkRead1MB(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := ReadFull(tg.Memory(), buf, 0x0000020000000000+uint64(i%3)<<20); err != nil {
+		if err := mem.ReadFull(tg.AddressSpace(nil), buf, 0x0000020000000000+uint64(i%3)<<20); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -174,10 +130,10 @@ func BenchmarkRead1MB(b *testing.B) {
 // structure dumps do, through the block cache.
 func BenchmarkReadSmall(b *testing.B) {
 	data := dumpWithMemory(4 << 20)
-	tg, _ := OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
+	tg, _ := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
 	buf := make([]byte, 64)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		ReadFull(tg.Memory(), buf, 0x0000020000000000+uint64(i*4160)%(4<<20-64))
+		mem.ReadFull(tg.AddressSpace(nil), buf, 0x0000020000000000+uint64(i*4160)%(4<<20-64))
 	}
 }

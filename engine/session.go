@@ -1,3 +1,10 @@
+// Package engine is the debugger state over one target: Open finds the
+// dump's format, and a Session holds the current process, thread, frame and
+// register context and reads memory through the current process's address
+// space. The work is done in subpackages: mem (address spaces), target (the
+// model and the minidump target), unwind (stack walkers), symbols (symbol
+// path, store, PDB and export symbols, images), types (the type model over
+// memory) and nt (Windows structure layouts and walkers).
 package engine
 
 import (
@@ -5,27 +12,40 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"ntdbg/engine/mem"
+	"ntdbg/engine/nt"
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
+	"ntdbg/engine/unwind"
 )
 
-// Session is the debugger state: the target and the current thread, frame
-// and register context.
+// Session is the debugger state: the target and the current process,
+// thread, frame and register context.
 type Session struct {
-	Target      Target
+	Target target.Target
+	// Process is the current process; memory is read in its address space.
+	Process     *target.Process
 	CurThread   int
 	EventThread int // -1 when the dump has no event thread
 	// ctxOverride is set by .ecxr (and later .cxr/.thread); cleared when the
 	// thread changes.
-	ctxOverride *Registers
+	ctxOverride *target.Registers
 	Frame       int
 	// Temp holds the user pseudo-registers $t0..$t19.
 	Temp [20]uint64
-	// Images supplies module images for unwinding (the symbol layer).
-	Images ImageProvider
+	// Symbols supplies symbols, types and module images; symbols.Null{}
+	// until the front end sets a symbol path.
+	Symbols symbols.Provider
+	layout  *nt.Layout
 }
 
 // NewSession starts a session on t with the event thread (if any) current.
-func NewSession(t Target) *Session {
-	s := &Session{Target: t, EventThread: -1}
+func NewSession(t target.Target) *Session {
+	s := &Session{Target: t, EventThread: -1, Symbols: symbols.Null{}}
+	if ps := t.Processes(); len(ps) > 0 {
+		s.Process = ps[0]
+	}
 	if ev := t.Event(); ev != nil {
 		for _, th := range t.Threads() {
 			if th.ID == ev.ThreadID {
@@ -41,7 +61,7 @@ func NewSession(t Target) *Session {
 var ErrNoThread = errors.New("no current thread")
 
 // Thread returns the current thread.
-func (s *Session) Thread() (*Thread, error) {
+func (s *Session) Thread() (*target.Thread, error) {
 	ths := s.Target.Threads()
 	if s.CurThread < 0 || s.CurThread >= len(ths) {
 		return nil, ErrNoThread
@@ -66,13 +86,13 @@ func (s *Session) Save() func() {
 }
 
 // SetContext installs a register context (the .ecxr / .cxr family).
-func (s *Session) SetContext(r *Registers) { s.ctxOverride, s.Frame = r, 0 }
+func (s *Session) SetContext(r *target.Registers) { s.ctxOverride, s.Frame = r, 0 }
 
 // ContextOverridden reports whether .ecxr/.cxr set the context.
 func (s *Session) ContextOverridden() bool { return s.ctxOverride != nil }
 
 // Registers returns the current register context.
-func (s *Session) Registers() (*Registers, error) {
+func (s *Session) Registers() (*target.Registers, error) {
 	if s.ctxOverride != nil {
 		return s.ctxOverride, nil
 	}
@@ -83,11 +103,21 @@ func (s *Session) Registers() (*Registers, error) {
 	return th.Registers()
 }
 
+// Mem is the current address space: the current process's.
+func (s *Session) Mem() mem.Memory { return s.Target.AddressSpace(s.Process) }
+
+// SetProcess makes p the current process; memory is read in its address
+// space from then on (.process).
+func (s *Session) SetProcess(p *target.Process) { s.Process, s.ctxOverride, s.Frame = p, nil, 0 }
+
+// Read reads exactly len(p) bytes of the current address space.
+func (s *Session) Read(p []byte, addr uint64) error { return mem.ReadFull(s.Mem(), p, addr) }
+
 // ReadPointer reads one target pointer.
 func (s *Session) ReadPointer(addr uint64) (uint64, error) {
 	ps := s.Target.Arch().PtrSize()
 	var b [8]byte
-	if err := ReadFull(s.Target.Memory(), b[:ps], addr); err != nil {
+	if err := mem.ReadFull(s.Mem(), b[:ps], addr); err != nil {
 		return 0, err
 	}
 	if ps == 4 {
@@ -98,15 +128,42 @@ func (s *Session) ReadPointer(addr uint64) (uint64, error) {
 
 // ReadUint reads an unsigned little-endian integer of size 1, 2, 4 or 8.
 func (s *Session) ReadUint(addr uint64, size int) (uint64, error) {
-	var b [8]byte
-	if err := ReadFull(s.Target.Memory(), b[:size], addr); err != nil {
-		return 0, err
+	return mem.ReadUint(s.Mem(), addr, size)
+}
+
+// Layout is the TEB/PEB/loader layout: field offsets from ntdll's type
+// information where it is found, else the documented fallback (nt).
+// It is worked out once per symbol state.
+func (s *Session) Layout() *nt.Layout {
+	if s.layout == nil {
+		s.layout = nt.LayoutFor(s.Target.Arch(), s.Symbols)
 	}
-	return binary.LittleEndian.Uint64(b[:]), nil
+	return s.layout
+}
+
+// SymbolsChanged drops what was derived from symbols (after .reload or a
+// new symbol path).
+func (s *Session) SymbolsChanged() { s.layout = nil }
+
+// Walker is a stack walker over the current address space.
+func (s *Session) Walker() *unwind.Walker {
+	w := &unwind.Walker{Arch: s.Target.Arch(), Mem: s.Mem(), Modules: s.Target.Modules()}
+	if img, ok := s.Symbols.(unwind.ImageSource); ok {
+		w.Images = img
+	}
+	if fd, ok := s.Symbols.(unwind.FrameDataSource); ok {
+		w.FrameData = fd
+	}
+	return w
+}
+
+// Unwind walks the current address space's stack from regs (up to max frames).
+func (s *Session) Unwind(regs *target.Registers, max int) []unwind.Frame {
+	return s.Walker().Walk(regs, max)
 }
 
 // ModuleByName finds a loaded module by module name (case-insensitive).
-func (s *Session) ModuleByName(name string) *Module {
+func (s *Session) ModuleByName(name string) *target.Module {
 	for _, m := range s.Target.Modules() {
 		if strings.EqualFold(m.Name, name) {
 			return m
@@ -116,7 +173,7 @@ func (s *Session) ModuleByName(name string) *Module {
 }
 
 // ModuleAt finds the loaded module containing addr.
-func (s *Session) ModuleAt(addr uint64) *Module {
+func (s *Session) ModuleAt(addr uint64) *target.Module {
 	for _, m := range s.Target.Modules() {
 		if m.Contains(addr) {
 			return m
@@ -134,11 +191,7 @@ func (s *Session) PEB() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	off := uint64(0x30)
-	if s.Target.Arch() == ArchAMD64 {
-		off = 0x60
-	}
-	return s.ReadPointer(th.Teb + off)
+	return s.ReadPointer(th.Teb + s.Layout().TebPeb)
 }
 
 // Pseudo evaluates a pseudo-register (name without '$', lower case).
@@ -156,7 +209,10 @@ func (s *Session) Pseudo(name string) (uint64, error) {
 	case "pagesize":
 		return 0x1000, nil
 	case "tpid", "dpid":
-		return uint64(s.Target.ProcessID()), nil
+		if s.Process == nil {
+			return 0, ErrBadPseudo
+		}
+		return uint64(s.Process.ID), nil
 	case "frame":
 		return uint64(s.Frame), nil
 	}
@@ -188,7 +244,7 @@ func (s *Session) Pseudo(name string) (uint64, error) {
 	case "csp":
 		return regs.SP(), nil
 	case "retreg", "retreg64":
-		return regs.GPR[RegAX], nil
+		return regs.GPR[target.RegAX], nil
 	case "ra":
 		// The return address of the current frame, from the unwinder.
 		if f := s.Unwind(regs, 2); len(f) > 0 && f[0].RetAddr != 0 {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"testing"
 
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
+	"ntdbg/engine/unwind"
 	"ntdbg/testdata/gen/demo"
-	"ntdbg/testdata/gen/mdw"
 )
 
 // TestUnwindRecoversEveryFrame walks every thread of the generated dump and
@@ -16,12 +18,12 @@ import (
 func TestUnwindRecoversEveryFrame(t *testing.T) {
 	sc := demo.BuildScenario()
 	data := sc.Dump.Bytes()
-	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := NewSession(tg)
-	s.Images = NewSymbols(tg, "")
+	s.Symbols = symbols.NewSymbols(tg, "")
 	regNames := map[int]string{3: "rbx", 5: "rbp", 6: "rsi", 7: "rdi", 12: "r12", 13: "r13", 14: "r14", 15: "r15"}
 	for _, th := range tg.Threads() {
 		want := sc.Frames[th.ID]
@@ -51,11 +53,11 @@ func TestUnwindRecoversEveryFrame(t *testing.T) {
 		}
 		// How each frame was found: the machine frame and the leaf stubs.
 		for i := 1; i < len(got); i++ {
-			if want[i-1].Function == "KiUserCallbackDispatcher" && got[i].How != FrameMachine {
-				t.Errorf("thread %x frame %d: found by %s, want %s", th.ID, i, got[i].How, FrameMachine)
+			if want[i-1].Function == "KiUserCallbackDispatcher" && got[i].How != unwind.MachineFrame {
+				t.Errorf("thread %x frame %d: found by %s, want %s", th.ID, i, got[i].How, unwind.MachineFrame)
 			}
 		}
-		if got[1].How != FrameLeaf {
+		if got[1].How != unwind.Leaf {
 			t.Errorf("thread %x frame 1 found by %s: the Nt* stub is a leaf", th.ID, got[1].How)
 		}
 	}
@@ -66,11 +68,11 @@ func TestUnwindRecoversEveryFrame(t *testing.T) {
 func TestUnwindPrologAndEpilog(t *testing.T) {
 	sc := demo.BuildScenario()
 	data := sc.Dump.Bytes()
-	tg, _ := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	tg, _ := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
 	s := NewSession(tg)
-	s.Images = NewSymbols(tg, "")
+	s.Symbols = symbols.NewSymbols(tg, "")
 	ntdll := s.ModuleByName("ntdll")
-	img := s.Images.Image(ntdll)
+	img := s.Symbols.(*symbols.Symbols).Image(ntdll)
 	// RtlEnterCriticalSection: push rsi; sub rsp,20h (ALLOC_SMALL 32 at 5, PUSH_NONVOL rsi at 1).
 	fn := ntdll.Base + 0x1040
 	rf, ok := img.LookupFunction(0x1040)
@@ -80,13 +82,13 @@ func TestUnwindPrologAndEpilog(t *testing.T) {
 	stack := uint64(0x00000092cf3ff000) // inside thread 0's captured stack
 	// At the first instruction nothing has been pushed: the return address is at RSP.
 	retAt := func(sp uint64) uint64 { v, _ := s.ReadPointer(sp); return v }
-	one := func(ip uint64) (*Registers, string) {
-		regs := &Registers{Arch: ArchAMD64, IP: ip}
-		regs.GPR[RegSP] = stack
-		f := Frame{IP: ip, SP: stack, Regs: regs, Exact: true}
-		next, how, ok := s.unwindOne(&f, true)
-		if !ok {
-			t.Fatalf("unwind at %x failed", ip)
+	one := func(ip uint64) (*target.Registers, unwind.Method) {
+		regs := &target.Registers{Arch: target.ArchAMD64, IP: ip}
+		regs.GPR[target.RegSP] = stack
+		f := unwind.Frame{IP: ip, SP: stack, Regs: regs, Exact: true}
+		next, how, err := s.Walker().Caller(&f)
+		if err != nil {
+			t.Fatalf("unwind at %x failed: %v", ip, err)
 		}
 		return next, how
 	}
@@ -95,12 +97,12 @@ func TestUnwindPrologAndEpilog(t *testing.T) {
 		t.Errorf("at entry: ip %x sp %x", r.IP, r.SP())
 	}
 	// After push rsi (offset 1) only the push is undone.
-	if r, _ := one(fn + 1); r.SP() != stack+16 || r.GPR[RegSI] != retAt(stack) || r.IP != retAt(stack+8) {
-		t.Errorf("after push: sp %x rsi %x", r.SP(), r.GPR[RegSI])
+	if r, _ := one(fn + 1); r.SP() != stack+16 || r.GPR[target.RegSI] != retAt(stack) || r.IP != retAt(stack+8) {
+		t.Errorf("after push: sp %x rsi %x", r.SP(), r.GPR[target.RegSI])
 	}
 	// In the epilog (add rsp,20h; pop rsi; ret) the rest is simulated.
 	epi := findEpilog(t, s, fn, rf.End-rf.Begin)
-	if r, how := one(epi); how != FrameEpilog || r.SP() != stack+0x20+8+8 || r.GPR[RegSI] != retAt(stack+0x20) {
+	if r, how := one(epi); how != unwind.Epilog || r.SP() != stack+0x20+8+8 || r.GPR[target.RegSI] != retAt(stack+0x20) {
 		t.Errorf("epilog at %x: how %s sp %x", epi, how, r.SP())
 	}
 }
@@ -108,7 +110,7 @@ func TestUnwindPrologAndEpilog(t *testing.T) {
 // findEpilog finds `add rsp, imm8` in a function.
 func findEpilog(t *testing.T, s *Session, fn uint64, size uint32) uint64 {
 	code := make([]byte, size)
-	ReadFull(s.Target.Memory(), code, fn)
+	s.Read(code, fn)
 	for i := 0; i+4 <= len(code); i++ {
 		if code[i] == 0x48 && code[i+1] == 0x83 && code[i+2] == 0xC4 {
 			return fn + uint64(i)
@@ -120,9 +122,9 @@ func findEpilog(t *testing.T, s *Session, fn uint64, size uint32) uint64 {
 
 func BenchmarkUnwindOwnerThread(b *testing.B) {
 	data := demo.Build().Bytes()
-	tg, _ := OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	tg, _ := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
 	s := NewSession(tg)
-	s.Images = NewSymbols(tg, "")
+	s.Symbols = symbols.NewSymbols(tg, "")
 	regs, _ := tg.Threads()[4].Registers()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -139,12 +141,12 @@ func BenchmarkUnwindOwnerThread(b *testing.B) {
 func TestUnwindX86WithFPO(t *testing.T) {
 	sc := demo.BuildX86Scenario()
 	data := sc.Dump.Bytes()
-	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "x86")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "x86")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := NewSession(tg)
-	s.Images = NewSymbols(tg, demo.FixtureDir())
+	s.Symbols = symbols.NewSymbols(tg, demo.FixtureDir())
 	regs, _ := tg.Threads()[0].Registers()
 	got := s.Unwind(regs, 0)
 	if len(got) != len(sc.Frames) {
@@ -153,49 +155,22 @@ func TestUnwindX86WithFPO(t *testing.T) {
 	for i, w := range sc.Frames {
 		g := got[i]
 		r := g.Regs.GPR
-		if uint32(g.IP) != w.EIP || uint32(g.SP) != w.ESP || uint32(r[RegBX]) != w.EBX || uint32(r[RegSI]) != w.ESI ||
-			uint32(r[RegDI]) != w.EDI || uint32(r[RegBP]) != w.EBP {
+		if uint32(g.IP) != w.EIP || uint32(g.SP) != w.ESP || uint32(r[target.RegBX]) != w.EBX || uint32(r[target.RegSI]) != w.ESI ||
+			uint32(r[target.RegDI]) != w.EDI || uint32(r[target.RegBP]) != w.EBP {
 			t.Errorf("frame %d (%s): eip %x esp %x ebx %x esi %x edi %x ebp %x\n want eip %x esp %x ebx %x esi %x edi %x ebp %x",
-				i, w.Function, g.IP, g.SP, r[RegBX], r[RegSI], r[RegDI], r[RegBP], w.EIP, w.ESP, w.EBX, w.ESI, w.EDI, w.EBP)
+				i, w.Function, g.IP, g.SP, r[target.RegBX], r[target.RegSI], r[target.RegDI], r[target.RegBP], w.EIP, w.ESP, w.EBX, w.ESI, w.EDI, w.EBP)
 		}
-		if i > 0 && g.How != FrameFPO {
-			t.Errorf("frame %d found by %s, want %s", i, g.How, FrameFPO)
+		if i > 0 && g.How != unwind.FrameProgram {
+			t.Errorf("frame %d found by %s, want %s", i, g.How, unwind.FrameProgram)
 		}
 	}
 }
 
-func TestFrameProgramErrors(t *testing.T) {
-	s := NewSession(demoTarget(t))
-	for _, prog := range []string{"+", "$T0 =", "$T0 1 0 / =", "$T0 $nosuch =", "$T0 0 ^ ="} {
-		if err := s.runFrameProgram(prog, map[string]uint32{"$esp": 0x1000}); err == nil {
-			t.Errorf("%q evaluated", prog)
-		}
-	}
-	vars := map[string]uint32{"$esp": 0x1000}
-	if err := s.runFrameProgram("$T0 $esp 12 + 16 @ = $23 7 =", vars); err != nil || vars["$T0"] != 0x1000 || vars["$esi"] != 7 {
-		t.Errorf("%v %v", err, vars)
-	}
-}
-
-// strippedDemo is the demo dump without any module memory, as a plain
-// minidump would be.
-func strippedDemo(t *testing.T) (*demo.Scenario, *UserTarget) {
-	sc := demo.BuildScenario()
-	var kept []mdw.Region
-	for _, r := range sc.Dump.Memory {
-		inImage := false
-		for _, m := range sc.Dump.Modules {
-			if r.Addr < m.Base+uint64(m.Size) && r.Addr+uint64(len(r.Data)) > m.Base {
-				inImage = true
-			}
-		}
-		if !inImage {
-			kept = append(kept, r)
-		}
-	}
-	sc.Dump.Memory = kept
+// strippedDemo is the demo dump without any module memory.
+func strippedDemo(t *testing.T) (*demo.Scenario, *target.UserTarget) {
+	sc := demo.StrippedScenario()
 	data := sc.Dump.Bytes()
-	tg, err := OpenMinidump(bytes.NewReader(data), int64(len(data)), "no-images")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "no-images")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,9 +182,9 @@ func strippedDemo(t *testing.T) (*demo.Scenario, *UserTarget) {
 func TestUnwindWithImagesFromImagePath(t *testing.T) {
 	sc, tg := strippedDemo(t)
 	s := NewSession(tg)
-	syms := NewSymbols(tg, "")
+	syms := symbols.NewSymbols(tg, "")
 	syms.ImagePath = []string{demo.FixtureDir()}
-	s.Images = syms
+	s.Symbols = syms
 	owner := tg.Threads()[4]
 	regs, _ := owner.Registers()
 	got := s.Unwind(regs, 0)
@@ -222,7 +197,7 @@ func TestUnwindWithImagesFromImagePath(t *testing.T) {
 			t.Errorf("frame %d: %x/%x want %x/%x", i, got[i].IP, got[i].SP, want[i].IP, want[i].SP)
 		}
 	}
-	if ms := syms.Get(s.ModuleByName("nsi")); ms.imgFile == "" {
+	if ms := syms.Get(s.ModuleByName("nsi")); ms.ImageFile() == "" {
 		t.Error("nsi's image did not come from the image path")
 	}
 }

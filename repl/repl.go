@@ -17,12 +17,14 @@ import (
 
 	"ntdbg/commands"
 	"ntdbg/engine"
+	"ntdbg/engine/symbols"
+	"ntdbg/engine/target"
 )
 
 // Options are the cdb-like command-line settings.
 type Options struct {
 	DumpPath    string // shown in `Loading Dump File [..]`
-	Target      engine.Target
+	Target      target.Target
 	Commands    string // -c
 	ScriptFile  string // -cf
 	LogFile     string // -logo
@@ -72,7 +74,7 @@ func New(opts Options) *Session {
 	}
 	s := &Session{opts: opts, out: &Output{term: opts.Stdout}}
 	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s}
-	syms := engine.NewSymbols(opts.Target, opts.SymbolPath)
+	syms := symbols.NewSymbols(opts.Target, opts.SymbolPath)
 	for _, d := range strings.Split(opts.ImagePath, ";") {
 		if d = strings.TrimSpace(d); d != "" {
 			syms.ImagePath = append(syms.ImagePath, d)
@@ -82,8 +84,7 @@ func New(opts Options) *Session {
 	if opts.Progress != nil {
 		syms.Progress = progressBar(opts.Progress)
 	}
-	s.ctx.Symbols = syms
-	s.ctx.S.Images = syms
+	s.ctx.SetSymbols(syms)
 	if opts.Color {
 		s.out.Decorate = colourLine
 	}
@@ -107,11 +108,9 @@ func (s *Session) Run() int {
 	if s.opts.Notice != "" {
 		fmt.Fprintln(s.out, s.opts.Notice)
 	}
-	fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n", engine.Sanitize(s.opts.DumpPath))
-	if ut, ok := s.opts.Target.(*engine.UserTarget); ok {
-		for _, w := range ut.Warnings {
-			fmt.Fprintf(s.out, "WARNING: %s\n", engine.Sanitize(w))
-		}
+	fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
+	for _, w := range s.opts.Target.Warnings() {
+		fmt.Fprintf(s.out, "WARNING: %s\n", target.Sanitize(w))
 	}
 	s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
 	if s.opts.Commands != "" {

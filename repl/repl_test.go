@@ -9,13 +9,13 @@ import (
 
 	"github.com/fatih/color"
 
-	"ntdbg/engine"
+	"ntdbg/engine/target"
 	"ntdbg/testdata/gen/demo"
 )
 
-func demoTarget(t *testing.T) engine.Target {
+func demoTarget(t *testing.T) target.Target {
 	data := demo.Build().Bytes()
-	tg, err := engine.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo.dmp")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo.dmp")
 	if err != nil {
 		t.Fatal(err)
 	}

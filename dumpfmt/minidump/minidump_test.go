@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	rd "ntdbg/internal/realdumps"
 	"os"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 	"ntdbg/testdata/gen/demo"
 )
 
-const realdumps = "../../../shared/realdumps/"
+var realdumps = rd.Root()
 
 func openFile(t testing.TB, path string) *File {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	rd "ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +16,7 @@ import (
 	"testing"
 )
 
-const realdumps = "../../../shared/realdumps/"
+var realdumps = rd.Root()
 
 // pdbutilFacts is what `llvm-pdbutil dump -summary -publics -types` printed
 // for a PDB (testdata/peer/pdbutil, made with Debian's llvm-pdbutil 14).

@@ -3,6 +3,7 @@ package pe
 import (
 	"bytes"
 	"fmt"
+	rd "ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,7 +12,7 @@ import (
 	"testing"
 )
 
-const realdumps = "../../../shared/realdumps/"
+var realdumps = rd.Root()
 
 var regNames = []string{"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"}
 

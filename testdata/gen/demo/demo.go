@@ -282,3 +282,23 @@ func BuildScenario() *Scenario {
 	d.Memory = sp.Regions()
 	return sc
 }
+
+// StrippedScenario is the demo scenario without any module memory, as a
+// plain (not full-memory) minidump would be.
+func StrippedScenario() *Scenario {
+	sc := BuildScenario()
+	var kept []mdw.Region
+	for _, r := range sc.Dump.Memory {
+		inImage := false
+		for _, m := range sc.Dump.Modules {
+			if r.Addr < m.Base+uint64(m.Size) && r.Addr+uint64(len(r.Data)) > m.Base {
+				inImage = true
+			}
+		}
+		if !inImage {
+			kept = append(kept, r)
+		}
+	}
+	sc.Dump.Memory = kept
+	return sc
+}

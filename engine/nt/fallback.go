@@ -1,0 +1,23 @@
+package nt
+
+// The fallback layouts: the public NT_TIB/TEB/PEB/PEB_LDR_DATA/
+// RTL_USER_PROCESS_PARAMETERS/LDR_DATA_TABLE_ENTRY offsets (formats-spec.md
+// §6.7), used field by field wherever ntdll's type information does not
+// define the field. This is the only table of Windows structure offsets in
+// ntdbg; everything else is found by name.
+
+var fallback64 = Layout{
+	TebClientID: 0x40, TebRpc: 0x50, TebTLS: 0x58, TebPeb: 0x60, TebLastErr: 0x68, TebOwnedLocks: 0x6C, TebLastStatus: 0x1250, TebHardError: 0x16B0,
+	PebImageBase: 0x10, PebLdr: 0x18, PebParams: 0x20, PebSubSys: 0x28, PebHeap: 0x30, PebGlobalFlag: 0xBC,
+	LdrLists: [3]uint64{0x10, 0x20, 0x30},
+	PpCurDir: 0x38, PpDllPath: 0x50, PpImage: 0x60, PpCmdLine: 0x70, PpEnv: 0x80, PpTitle: 0xB0,
+	EntBase: 0x30, EntFullName: 0x48, EntStamp: 0x80, EntMemLinks: 0x10,
+}
+
+var fallback32 = Layout{
+	TebClientID: 0x20, TebRpc: 0x28, TebTLS: 0x2C, TebPeb: 0x30, TebLastErr: 0x34, TebOwnedLocks: 0x38, TebLastStatus: 0xBF4, TebHardError: 0xF28,
+	PebImageBase: 0x8, PebLdr: 0xC, PebParams: 0x10, PebSubSys: 0x14, PebHeap: 0x18, PebGlobalFlag: 0x68,
+	LdrLists: [3]uint64{0xC, 0x14, 0x1C},
+	PpCurDir: 0x24, PpDllPath: 0x30, PpImage: 0x38, PpCmdLine: 0x40, PpEnv: 0x48, PpTitle: 0x70,
+	EntBase: 0x18, EntFullName: 0x24, EntStamp: 0x44, EntMemLinks: 0x8,
+}

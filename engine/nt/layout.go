@@ -1,0 +1,63 @@
+// Package nt knows Windows structures: where the fields of the TEB, the PEB,
+// the loader data and the process parameters are, found by name in ntdll's
+// type information, and the one documented fallback layout per structure
+// used when no type information exists (fallback.go). Walkers over these
+// structures (and, next, kernel processes and threads) build on it.
+package nt
+
+import (
+	"ntdbg/engine/target"
+	"ntdbg/engine/types"
+)
+
+// TypeFinder finds a structure type by name in a module's type information.
+type TypeFinder interface {
+	FindType(module, name string) (*types.Ref, error)
+}
+
+// Layout holds the offsets of the TEB/PEB fields ntdbg reads.
+type Layout struct {
+	TebClientID, TebRpc, TebTLS, TebPeb, TebLastErr, TebOwnedLocks, TebLastStatus, TebHardError uint64
+	PebImageBase, PebLdr, PebParams, PebSubSys, PebHeap, PebGlobalFlag                          uint64
+	LdrLists                                                                                    [3]uint64 // load, memory, init order
+	PpCurDir, PpDllPath, PpImage, PpCmdLine, PpEnv, PpTitle                                     uint64
+	EntBase, EntFullName, EntStamp, EntMemLinks                                                 uint64
+	// FromTypes is true when at least one structure came from type information.
+	FromTypes bool
+}
+
+// LayoutFor starts from the fallback layout of arch and replaces each offset
+// that ntdll's type information defines, found by field name. types may be nil.
+func LayoutFor(arch target.Arch, tf TypeFinder) *Layout {
+	l := fallback32
+	if arch == target.ArchAMD64 {
+		l = fallback64
+	}
+	if tf == nil {
+		return &l
+	}
+	overlay := func(typ string, fields map[string]*uint64) {
+		ref, err := tf.FindType("ntdll", typ)
+		if err != nil {
+			return
+		}
+		for path, dst := range fields {
+			if f, err := ref.Field(path); err == nil {
+				*dst = f.Offset
+				l.FromTypes = true
+			}
+		}
+	}
+	overlay("_TEB", map[string]*uint64{"ClientId": &l.TebClientID, "ActiveRpcHandle": &l.TebRpc,
+		"ThreadLocalStoragePointer": &l.TebTLS, "ProcessEnvironmentBlock": &l.TebPeb, "LastErrorValue": &l.TebLastErr,
+		"CountOfOwnedCriticalSections": &l.TebOwnedLocks, "LastStatusValue": &l.TebLastStatus, "HardErrorMode": &l.TebHardError})
+	overlay("_PEB", map[string]*uint64{"ImageBaseAddress": &l.PebImageBase, "Ldr": &l.PebLdr, "ProcessParameters": &l.PebParams,
+		"SubSystemData": &l.PebSubSys, "ProcessHeap": &l.PebHeap, "NtGlobalFlag": &l.PebGlobalFlag})
+	overlay("_PEB_LDR_DATA", map[string]*uint64{"InLoadOrderModuleList": &l.LdrLists[0], "InMemoryOrderModuleList": &l.LdrLists[1],
+		"InInitializationOrderModuleList": &l.LdrLists[2]})
+	overlay("_RTL_USER_PROCESS_PARAMETERS", map[string]*uint64{"CurrentDirectory": &l.PpCurDir, "DllPath": &l.PpDllPath,
+		"ImagePathName": &l.PpImage, "CommandLine": &l.PpCmdLine, "Environment": &l.PpEnv, "WindowTitle": &l.PpTitle})
+	overlay("_LDR_DATA_TABLE_ENTRY", map[string]*uint64{"DllBase": &l.EntBase, "FullDllName": &l.EntFullName,
+		"TimeDateStamp": &l.EntStamp, "InMemoryOrderLinks": &l.EntMemLinks})
+	return &l
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"ntdbg/dumpfmt/minidump"
+	"ntdbg/engine/target"
+)
+
+// Options are the settings of Open.
+type Options struct {
+	// Name is the name shown for the dump (defaults to the path).
+	Name string
+}
+
+// OpenError is a file that did not open as any dump ntdbg reads. Its
+// message is one line: what the file was expected to be and what it is.
+type OpenError struct {
+	Path string
+	Msg  string
+	Err  error
+}
+
+func (e *OpenError) Error() string {
+	return fmt.Sprintf("Could not open dump file [%s]: %s", target.Sanitize(e.Path), e.Msg)
+}
+
+func (e *OpenError) Unwrap() error { return e.Err }
+
+// ErrNotDump is wrapped by an OpenError for a file in no dump format.
+var ErrNotDump = errors.New("not a dump file")
+
+// ErrKernelDump is wrapped by an OpenError for a kernel dump: ntdbg
+// recognises the format but does not read kernel dumps yet.
+var ErrKernelDump = errors.New("kernel dumps are not supported yet")
+
+// Open opens a dump file, trying each format ntdbg reads in turn. The
+// target owns the file: Close closes it.
+func Open(path string, opts Options) (target.Target, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &OpenError{Path: path, Msg: errText(err), Err: err}
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &OpenError{Path: path, Msg: errText(err), Err: err}
+	}
+	name := opts.Name
+	if name == "" {
+		name = path
+	}
+	t, err := OpenReader(f, st.Size(), name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// OpenReader opens a dump held in r (size bytes). If r is an io.Closer, the
+// target's Close closes it.
+func OpenReader(r io.ReaderAt, size int64, name string) (target.Target, error) {
+	t, err := target.OpenMinidump(r, size, name)
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, minidump.ErrNotMinidump) {
+		return nil, &OpenError{Path: name, Msg: err.Error(), Err: err}
+	}
+	var head [32]byte
+	n, _ := r.ReadAt(head[:], 0)
+	what, kernel := sniff(head[:n], size)
+	if kernel {
+		return nil, &OpenError{Path: name, Msg: fmt.Sprintf("%s; kernel dumps are not supported yet", what), Err: ErrKernelDump}
+	}
+	return nil, &OpenError{Path: name, Msg: fmt.Sprintf("%s, not a minidump (MDMP) or kernel dump (PAGEDU64)", what), Err: ErrNotDump}
+}
+
+// sniff names what a file that is not a minidump looks like.
+func sniff(b []byte, size int64) (what string, kernel bool) {
+	switch {
+	case size == 0:
+		return "the file is empty", false
+	case bytes.HasPrefix(b, []byte("PAGEDU64")):
+		return "a 64-bit kernel dump (PAGEDU64)", true
+	case bytes.HasPrefix(b, []byte("PAGEDUMP")):
+		return "a 32-bit kernel dump (PAGEDUMP)", true
+	case bytes.HasPrefix(b, []byte("MZ")):
+		return "a PE image (MZ)", false
+	case bytes.HasPrefix(b, []byte("Microsoft C/C++")):
+		return "a PDB (Microsoft C/C++ MSF)", false
+	case bytes.HasPrefix(b, []byte("MSCF")):
+		return "a cabinet (MSCF)", false
+	case len(b) < 4:
+		return fmt.Sprintf("a %d-byte file", size), false
+	}
+	return fmt.Sprintf("unknown signature %q", printable(b[:4])), false
+}
+
+func printable(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,756 @@
+package symbols
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"ntdbg/dumpfmt/cab"
+	"ntdbg/dumpfmt/pdb"
+	"ntdbg/dumpfmt/pe"
+	"ntdbg/engine/mem"
+	"ntdbg/engine/symbols/undname"
+	"ntdbg/engine/target"
+	"ntdbg/engine/types"
+)
+
+// Symbol states, as lm shows them.
+const (
+	SymDeferred = iota
+	SymPDB
+	SymPrivatePDB
+	SymExport
+	SymNone
+)
+
+// Symbols finds, downloads, caches and answers from module symbols.
+type Symbols struct {
+	target    target.Target
+	Path      []PathElem
+	PathText  string
+	ImagePath []string
+	Client    *http.Client
+	// Progress, when set, is told how a download goes (done bytes of
+	// total, total 0 when unknown); done < 0 means the download ended.
+	// The front end draws the bar.
+	Progress func(name string, done, total int64)
+	// Notify receives warnings and, when Noisy, the search trace.
+	Notify func(string)
+	Noisy  bool
+	mods   map[uint64]*ModSyms
+}
+
+// ModSyms is the symbol state of one module.
+type ModSyms struct {
+	Mod      *target.Module
+	State    int
+	PdbPath  string
+	PDB      *pdb.File
+	dbi      *pdb.DBI
+	image    *pe.File
+	imgTried bool
+	imgFile  string
+	headers  *pe.File // headers only, from memory or the image file
+	hdrTried bool
+	entries  []symEntry // by RVA
+	byName   map[string][]int
+	globals  []symEntry
+	tpi      *pdb.TypeTable
+	// x86 FPO data, read on first use
+	fpoLoaded bool
+	newFPO    []pdb.FrameData
+	oldFPO    []pdb.FPO
+}
+
+type symEntry struct {
+	rva, size uint32
+	name      string
+	pdbMod    int // module index for line lookups; -1 for publics/exports
+	seg       uint16
+	off       uint32
+	data      bool
+	typ       uint32 // TPI type index (0 when unknown)
+	proc      *pdb.Proc
+}
+
+// ImageFile is the image file used for the module ("" when the image came
+// from dump memory or was not found).
+func (ms *ModSyms) ImageFile() string { return ms.imgFile }
+
+// NewSymbols creates the symbol layer for a target.
+func NewSymbols(t target.Target, path string) *Symbols {
+	s := &Symbols{target: t, mods: map[uint64]*ModSyms{}, Client: &http.Client{Timeout: 60 * time.Second}}
+	s.SetPath(path)
+	return s
+}
+
+// SetPath replaces the symbol path; loaded symbols stay until .reload.
+func (s *Symbols) SetPath(p string) {
+	s.PathText = p
+	s.Path = ParseSymbolPath(p)
+}
+
+func (s *Symbols) say(format string, a ...any) {
+	if s.Notify != nil {
+		s.Notify(fmt.Sprintf(format, a...))
+	}
+}
+
+func (s *Symbols) noisy(format string, a ...any) {
+	if s.Noisy {
+		s.say(format, a...)
+	}
+}
+
+// Get returns the state of a module without loading anything.
+func (s *Symbols) Get(m *target.Module) *ModSyms {
+	ms := s.mods[m.Base]
+	if ms == nil {
+		ms = &ModSyms{Mod: m, State: SymDeferred}
+		s.mods[m.Base] = ms
+	}
+	return ms
+}
+
+// ResetImages forgets which images were looked for, so that a new image
+// path is searched again.
+func (s *Symbols) ResetImages() {
+	for _, ms := range s.mods {
+		if ms.image == nil {
+			ms.imgTried, ms.hdrTried = false, false
+		}
+	}
+}
+
+// Unload forgets a module's symbols (.reload).
+func (s *Symbols) Unload(m *target.Module) { delete(s.mods, m.Base) }
+
+// Load loads a module's symbols now, if they are deferred.
+func (s *Symbols) Load(m *target.Module) *ModSyms {
+	ms := s.Get(m)
+	if ms.State != SymDeferred {
+		return ms
+	}
+	ms.State = SymNone
+	if m.PdbName != "" && m.PdbGUID != "" {
+		name := BaseName(m.PdbName)
+		index := fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)
+		path := s.find(name, index, func(p string) bool { return validPDB(p, m.PdbGUID) })
+		if path != "" {
+			if f, err := openPDBFile(path); err == nil {
+				ms.PDB, ms.PdbPath = f, path
+				ms.dbi, _ = f.DBI()
+				ms.State = SymPDB
+				if ms.dbi != nil && hasPrivateSymbols(f, ms.dbi) {
+					ms.State = SymPrivatePDB
+				}
+				s.noisy("DBGHELP: %s - %s", m.Name, map[bool]string{true: "private symbols & lines", false: "public symbols"}[ms.State == SymPrivatePDB])
+				s.buildPDBEntries(ms)
+				return ms
+			}
+		}
+	}
+	img := s.imageFor(ms)
+	if img != nil {
+		if exps, err := img.Exports(); err == nil && len(exps) > 0 {
+			ms.State = SymExport
+			for _, e := range exps {
+				if e.Forwarder != "" || e.Name == "" {
+					continue
+				}
+				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: e.Name, pdbMod: -1})
+			}
+			s.index(ms)
+			s.say("*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
+			return ms
+		}
+	}
+	s.say("*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
+	return ms
+}
+
+func hasPrivateSymbols(f *pdb.File, d *pdb.DBI) bool {
+	for _, m := range d.Modules {
+		if m.Stream >= 0 && m.SymBytes > 4 {
+			return true
+		}
+	}
+	return false
+}
+
+// openCached opens a file behind a block cache. Symbol files stay open for
+// the session (streams are read on demand); callers that only check a file
+// close it.
+func openCached(path string, blocks int) (*mem.CachedReader, *os.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	return mem.NewCachedReader(fh, st.Size(), 16<<10, blocks), fh, nil
+}
+
+func openPDBFile(path string) (*pdb.File, error) {
+	cr, fh, err := openCached(path, 256)
+	if err != nil {
+		return nil, err
+	}
+	f, err := pdb.NewFile(cr, cr.Size())
+	if err != nil {
+		fh.Close()
+	}
+	return f, err
+}
+
+func validPDB(path, guid string) bool {
+	cr, fh, err := openCached(path, 4)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	f, err := pdb.NewFile(cr, cr.Size())
+	return err == nil && strings.EqualFold(f.GUIDString(), guid)
+}
+
+func (s *Symbols) buildPDBEntries(ms *ModSyms) {
+	d := ms.dbi
+	if d == nil {
+		return
+	}
+	covered := map[uint32]bool{}
+	if procs, err := ms.PDB.Procs(); err == nil {
+		for _, p := range procs {
+			rva, ok := d.RVA(p.Seg, p.Off)
+			if !ok {
+				continue
+			}
+			pc := p
+			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off, typ: s.procType(ms, p), proc: &pc})
+			covered[rva] = true
+		}
+	}
+	if pubs, err := ms.PDB.Publics(); err == nil {
+		for _, p := range pubs {
+			rva, ok := d.RVA(p.Seg, p.Off)
+			if !ok || covered[rva] {
+				continue
+			}
+			ms.entries = append(ms.entries, symEntry{rva: rva, name: undname.Undecorate(p.Name), pdbMod: -1, seg: p.Seg, off: p.Off, data: p.Flags&2 == 0})
+		}
+	}
+	if globals, err := ms.PDB.Globals(); err == nil {
+		for _, g := range globals {
+			if rva, ok := d.RVA(g.Seg, g.Off); ok {
+				ms.globals = append(ms.globals, symEntry{rva: rva, name: g.Name, pdbMod: -1, data: true, typ: g.Type})
+			}
+		}
+	}
+	s.index(ms)
+}
+
+// procType returns the TPI function type of a procedure, following an IPI
+// function id to its type.
+func (s *Symbols) procType(ms *ModSyms, p pdb.Proc) uint32 {
+	if !p.IsID {
+		return p.Type
+	}
+	ipi, err := ms.PDB.IPI()
+	if err != nil {
+		return 0
+	}
+	id, err := ipi.Type(p.Type)
+	if err != nil {
+		return 0
+	}
+	return id.Elem
+}
+
+func (s *Symbols) index(ms *ModSyms) {
+	sort.SliceStable(ms.entries, func(i, j int) bool { return ms.entries[i].rva < ms.entries[j].rva })
+	ms.byName = map[string][]int{}
+	for i, e := range ms.entries {
+		k := strings.ToLower(e.name)
+		ms.byName[k] = append(ms.byName[k], i)
+	}
+}
+
+// find searches the symbol path for a file with a store index; validate
+// decides whether a candidate is the right file.
+func (s *Symbols) find(name, index string, validate func(string) bool) string {
+	rel, ok := StoreRelPath(name, index)
+	if !ok {
+		s.noisy("SYMSRV:  refusing unsafe file name %q", name)
+		return ""
+	}
+	for _, e := range s.Path {
+		if !e.IsServer() {
+			// An element may name the file itself (-y c:\syms\app.pdb).
+			if fileExists(e.Dir) && strings.EqualFold(filepath.Base(e.Dir), name) {
+				if validate(e.Dir) {
+					return e.Dir
+				}
+				continue
+			}
+			ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
+			for _, c := range []string{filepath.Join(e.Dir, name), filepath.Join(e.Dir, "symbols", ext, name), filepath.Join(e.Dir, ext, name), filepath.Join(e.Dir, rel)} {
+				if fileExists(c) {
+					if validate(c) {
+						return c
+					}
+					s.noisy("DBGHELP: %s - mismatched symbol file", c)
+				}
+			}
+			continue
+		}
+		if p := s.fromServer(e, name, index, rel, validate); p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(string) bool) string {
+	cache := ""
+	for _, t := range e.Tiers {
+		if !isURL(t) {
+			if cache == "" {
+				cache = t
+			}
+			for _, c := range []string{filepath.Join(t, rel), filepath.Join(t, name[:min(2, len(name))], rel)} {
+				if fileExists(c) {
+					if validate(c) {
+						return c
+					}
+					s.noisy("SYMSRV:  %s - mismatched file", c)
+				}
+			}
+			s.noisy("SYMSRV:  UNC: %s - path not found", filepath.Join(t, rel))
+			continue
+		}
+		url := strings.TrimRight(t, "/") + "/" + name + "/" + index + "/" + name
+		if cache == "" {
+			cache = filepath.Join(os.TempDir(), "ntdbg-sym")
+		}
+		dst := filepath.Join(cache, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			continue
+		}
+		// Downloads stream into a temporary file beside their final place,
+		// and are moved there only once they check out.
+		tmp := dst + ".download"
+		s.noisy("SYMSRV:  HTTPGET: %s", url)
+		if err := s.download(url, name, tmp); err != nil {
+			s.noisy("SYMSRV:  %s - %v", url, err)
+			// The compressed form: the last character becomes '_' (ntdll.pd_).
+			cname := name[:len(name)-1] + "_"
+			curl := url[:len(url)-1] + "_"
+			s.noisy("SYMSRV:  HTTPGET: %s", curl)
+			if err := s.download(curl, cname, tmp+"_"); err != nil {
+				s.noisy("SYMSRV:  %s - %v", curl, err)
+				continue
+			}
+			err := unpackCab(tmp+"_", tmp)
+			os.Remove(tmp + "_")
+			if err != nil {
+				s.say("*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
+				continue
+			}
+		}
+		if !validate(tmp) {
+			os.Remove(tmp)
+			s.say("*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
+			continue
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			continue
+		}
+		return dst
+	}
+	return ""
+}
+
+// unpackCab extracts the single file of a downloaded cabinet.
+func unpackCab(src, dst string) error {
+	fh, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	f, err := cab.ExtractFirst(fh, st.Size(), maxDownload)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, f.Data, 0o644)
+}
+
+const maxDownload = 2 << 30
+
+// download streams one file to dst, with a progress bar when Progress is set.
+func (s *Symbols) download(url, name, dst string) error {
+	resp, err := s.Client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if resp.ContentLength > maxDownload {
+		return fmt.Errorf("%d bytes is too large", resp.ContentLength)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	var total int64
+	chunk := make([]byte, 64<<10)
+	last := time.Time{}
+	for {
+		n, rerr := resp.Body.Read(chunk)
+		if _, werr := out.Write(chunk[:n]); werr != nil {
+			out.Close()
+			os.Remove(dst)
+			return werr
+		}
+		total += int64(n)
+		if total > maxDownload {
+			out.Close()
+			os.Remove(dst)
+			return fmt.Errorf("download exceeds %d bytes", maxDownload)
+		}
+		if s.Progress != nil && time.Since(last) > 100*time.Millisecond {
+			last = time.Now()
+			s.Progress(name, total, max(resp.ContentLength, 0))
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			out.Close()
+			os.Remove(dst)
+			return rerr
+		}
+	}
+	if s.Progress != nil {
+		s.Progress(name, -1, 0)
+	}
+	return out.Close()
+}
+
+// memImage is a module image read straight from dump memory.
+type memImage struct {
+	mem  mem.Memory
+	base uint64
+}
+
+func (m memImage) ReadAt(p []byte, off int64) (int, error) {
+	n, err := m.mem.ReadVirtual(p, m.base+uint64(off))
+	if n < len(p) && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// Image implements ImageProvider: the module's image from dump memory when
+// its headers and unwind data are there, else from the image path or the
+// symbol path (name/TimeDateStampSizeOfImage/name).
+func (s *Symbols) Image(m *target.Module) *pe.File {
+	return s.imageFor(s.Get(m))
+}
+
+func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
+	if ms.imgTried {
+		return ms.image
+	}
+	ms.imgTried = true
+	m := ms.Mod
+	if f, err := pe.NewFile(memImage{s.target.AddressSpace(nil), m.Base}, int64(m.Size), true); err == nil {
+		if _, err := f.RuntimeFunctions(); err == nil {
+			ms.image = f
+			return f
+		}
+	}
+	index := fmt.Sprintf("%08X%x", m.TimeDateStamp, m.Size)
+	valid := func(p string) bool {
+		cr, fh, err := openCached(p, 4)
+		if err != nil {
+			return false
+		}
+		defer fh.Close()
+		f, err := pe.NewFile(cr, cr.Size(), false)
+		return err == nil && f.TimeDateStamp == m.TimeDateStamp && uint64(f.SizeOfImage) == m.Size
+	}
+	var path string
+	for _, dir := range s.ImagePath {
+		for _, c := range []string{filepath.Join(dir, m.ImageName)} {
+			if fileExists(c) && valid(c) {
+				path = c
+			}
+		}
+		if path != "" {
+			break
+		}
+	}
+	if path == "" {
+		path = s.find(m.ImageName, index, valid)
+	}
+	if path != "" {
+		if f, err := openImageFile(path); err == nil {
+			ms.image, ms.imgFile = f, path
+		}
+	}
+	return ms.image
+}
+
+// IsCode implements ImageProvider.IsCode from the section table.
+func (s *Symbols) IsCode(m *target.Module, addr uint64) (bool, bool) {
+	ms := s.Get(m)
+	if !ms.hdrTried {
+		ms.hdrTried = true
+		if img := s.imageFor(ms); img != nil {
+			ms.headers = img
+		} else if f, err := pe.NewFile(memImage{s.target.AddressSpace(nil), m.Base}, int64(m.Size), true); err == nil {
+			ms.headers = f
+		}
+	}
+	rva := uint32(addr - m.Base)
+	if ms.headers == nil {
+		// The PDB keeps a copy of the section table.
+		if ld := s.Load(m); ld.dbi != nil && len(ld.dbi.Sections) > 0 {
+			for _, sec := range ld.dbi.Sections {
+				if rva >= sec.VirtualAddress && rva < sec.VirtualAddress+max(sec.VirtualSize, sec.SizeOfRawData) {
+					return sec.Characteristics&0x20000000 != 0, true
+				}
+			}
+			return false, true
+		}
+		return false, false
+	}
+	for _, sec := range ms.headers.Sections {
+		if rva >= sec.VirtualAddress && rva < sec.VirtualAddress+max(sec.VirtualSize, sec.SizeOfRawData) {
+			return sec.Characteristics&0x20000000 != 0, true
+		}
+	}
+	return false, true
+}
+
+func openImageFile(path string) (*pe.File, error) {
+	cr, fh, err := openCached(path, 64)
+	if err != nil {
+		return nil, err
+	}
+	f, err := pe.NewFile(cr, cr.Size(), false)
+	if err != nil {
+		fh.Close()
+	}
+	return f, err
+}
+
+// Nearest names an address: the function holding it (with private
+// symbols), else the closest public or export below it.
+func (s *Symbols) Nearest(addr uint64) (*target.Module, string, uint64, bool) {
+	var m *target.Module
+	for _, mm := range s.target.Modules() {
+		if mm.Contains(addr) {
+			m = mm
+		}
+	}
+	if m == nil {
+		return nil, "", 0, false
+	}
+	ms := s.Load(m)
+	rva := uint32(addr - m.Base)
+	i := sort.Search(len(ms.entries), func(i int) bool { return ms.entries[i].rva > rva }) - 1
+	if i < 0 {
+		return m, "", addr - m.Base, true
+	}
+	e := ms.entries[i]
+	if e.size != 0 && rva >= e.rva+e.size {
+		// Past the end of a sized function: only a public below it can name it.
+		for j := i - 1; j >= 0 && j > i-16; j-- {
+			if ms.entries[j].size == 0 && ms.entries[j].rva <= rva {
+				e = ms.entries[j]
+				break
+			}
+		}
+		if e.size != 0 && rva >= e.rva+e.size {
+			return m, "", addr - m.Base, true
+		}
+	}
+	return m, e.name, uint64(rva - e.rva), true
+}
+
+// Line returns the source line of an address, when private symbols have it.
+func (s *Symbols) Line(addr uint64) (Line, bool) {
+	var m *target.Module
+	for _, mm := range s.target.Modules() {
+		if mm.Contains(addr) {
+			m = mm
+		}
+	}
+	if m == nil {
+		return Line{}, false
+	}
+	ms := s.Load(m)
+	if ms.PDB == nil {
+		return Line{}, false
+	}
+	rva := uint32(addr - m.Base)
+	i := sort.Search(len(ms.entries), func(i int) bool { return ms.entries[i].rva > rva }) - 1
+	if i < 0 || ms.entries[i].pdbMod < 0 || rva-ms.entries[i].rva >= ms.entries[i].size {
+		return Line{}, false
+	}
+	e := ms.entries[i]
+	l, ok := ms.PDB.LineAt(e.pdbMod, e.seg, e.off+(rva-e.rva))
+	return Line{File: l.File, Line: l.Line}, ok
+}
+
+// Params returns the parameters of the function holding addr, from private
+// symbols, with the type table to read them by. Only records flagged as
+// parameters, or (MSVC's S_REGREL32) the first N for an N-argument function.
+func (s *Symbols) Params(addr uint64) ([]Param, *types.Ref, bool) {
+	var m *target.Module
+	for _, mm := range s.target.Modules() {
+		if mm.Contains(addr) {
+			m = mm
+		}
+	}
+	if m == nil {
+		return nil, nil, false
+	}
+	ms := s.Load(m)
+	if ms.PDB == nil {
+		return nil, nil, false
+	}
+	rva := uint32(addr - m.Base)
+	i := sort.Search(len(ms.entries), func(i int) bool { return ms.entries[i].rva > rva }) - 1
+	if i < 0 || ms.entries[i].proc == nil || rva-ms.entries[i].rva >= ms.entries[i].size {
+		return nil, nil, false
+	}
+	e := ms.entries[i]
+	all, err := ms.PDB.Params(*e.proc)
+	if err != nil {
+		return nil, nil, false
+	}
+	ref, err := s.TypeRefFor(m, e.typ)
+	if err != nil {
+		return nil, nil, false
+	}
+	nargs := -1
+	if args, ok := ref.Args(ref.Index()); ok {
+		nargs = len(args)
+	}
+	var out []pdb.Param
+	for _, p := range all {
+		if p.IsParam || (p.Kind == pdb.LocRegRel && !anyFlagged(all) && nargs >= 0 && len(out) < nargs) {
+			out = append(out, p)
+		}
+	}
+	return convertParams(s.target.Arch(), out), ref, true
+}
+
+func anyFlagged(ps []pdb.Param) bool {
+	for _, p := range ps {
+		if p.IsParam {
+			return true
+		}
+	}
+	return false
+}
+
+// Lookup resolves `module!symbol` (case-insensitive) to an address.
+func (s *Symbols) Lookup(name string) (uint64, bool) {
+	modName, sym, ok := strings.Cut(name, "!")
+	if !ok {
+		return 0, false
+	}
+	for _, m := range s.target.Modules() {
+		if !strings.EqualFold(m.Name, modName) {
+			continue
+		}
+		ms := s.Load(m)
+		if idx, ok := ms.byName[strings.ToLower(sym)]; ok {
+			return m.Base + uint64(ms.entries[idx[0]].rva), true
+		}
+		for _, g := range ms.globals {
+			if strings.EqualFold(g.name, sym) {
+				return m.Base + uint64(g.rva), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// SymbolInfo is one symbol for `x`.
+type SymbolInfo struct {
+	Module *target.Module
+	Name   string
+	Addr   uint64
+	Size   uint32
+	Data   bool
+	Type   uint32 // TPI type index, 0 when the PDB has none
+}
+
+// Match lists the symbols of a module whose names match a wildcard pattern.
+func (s *Symbols) Match(m *target.Module, match func(string) bool) []SymbolInfo {
+	ms := s.Load(m)
+	var out []SymbolInfo
+	seen := map[string]bool{}
+	// Typed globals first, so that they win over the untyped public of the same address.
+	for _, e := range append(append([]symEntry(nil), ms.globals...), ms.entries...) {
+		k := fmt.Sprintf("%s@%x", e.name, e.rva)
+		if seen[k] || !match(e.name) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, SymbolInfo{Module: m, Name: e.name, Addr: m.Base + uint64(e.rva), Size: e.size, Data: e.data, Type: e.typ})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
+	return out
+}
+
+// Types returns the type table of a module's PDB, loading symbols if needed.
+func (s *Symbols) Types(m *target.Module) (*pdb.TypeTable, error) {
+	ms := s.Load(m)
+	if ms.PDB == nil {
+		return nil, fmt.Errorf("no type information for %s", m.Name)
+	}
+	if ms.tpi == nil {
+		t, err := ms.PDB.TPI()
+		if err != nil {
+			return nil, err
+		}
+		ms.tpi = t
+	}
+	return ms.tpi, nil
+}
+
+// Loaded returns every module whose symbols are loaded (not deferred).
+func (s *Symbols) Loaded() []*ModSyms {
+	var out []*ModSyms
+	for _, m := range s.target.Modules() {
+		if ms := s.mods[m.Base]; ms != nil && ms.State != SymDeferred {
+			out = append(out, ms)
+		}
+	}
+	return out
+}

@@ -1,0 +1,43 @@
+package symbols
+
+import (
+	"fmt"
+	"ntdbg/dumpfmt/pdb"
+	"ntdbg/engine/target"
+	"ntdbg/engine/types"
+	"strings"
+)
+
+// FindType finds a UDT or enum by name, in the named module or in every
+// module in load order (loading deferred symbols as WinDbg does).
+func (s *Symbols) FindType(moduleName, name string) (*types.Ref, error) {
+	for _, m := range s.target.Modules() {
+		if moduleName != "" && !strings.EqualFold(m.Name, moduleName) {
+			continue
+		}
+		tt, err := s.Types(m)
+		if err != nil {
+			continue
+		}
+		if t, err := tt.FindUDT(name); err == nil {
+			return types.NewRef(m, tt, t), nil
+		}
+	}
+	return nil, fmt.Errorf("Symbol %s not found.", name)
+}
+
+// TypeRefFor wraps a type index of a module's PDB.
+func (s *Symbols) TypeRefFor(m *target.Module, ti uint32) (*types.Ref, error) {
+	tt, err := s.Types(m)
+	if err != nil {
+		return nil, err
+	}
+	var t *pdb.Type
+	if ti >= 0x1000 {
+		var err error
+		if t, err = tt.Type(ti); err != nil {
+			return nil, err
+		}
+	}
+	return types.NewRef(m, tt, t), nil
+}
