@@ -16,6 +16,7 @@ import (
 
 	"ntdbg/engine"
 	"ntdbg/engine/target"
+	"ntdbg/extensions"
 	"ntdbg/repl"
 )
 
@@ -118,7 +119,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errF, ok := stderr.(*os.File); ok && repl.IsTerminal(errF) {
 		progress = stderr
 	}
-	s := repl.New(repl.Options{
+	reg, err := extensions.Registry()
+	if err != nil {
+		fmt.Fprintf(stderr, "ntdbg: %v\n", err)
+		return 1
+	}
+	s := repl.New(repl.Options{Registry: reg,
 		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
 		SymbolPath: symPath, ImagePath: imgPath, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,

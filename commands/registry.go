@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"ntdbg/engine"
@@ -42,6 +43,8 @@ type Ctx struct {
 	depth    int // script nesting
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// Registry is the command set (nil: the core registry).
+	Registry *Registry
 }
 
 func (c *Ctx) now() time.Time {
@@ -72,26 +75,110 @@ type Command struct {
 	Help    string
 	// Glued lets options follow the name without a space (`kcn`, `lmvm`).
 	Glued bool
+	// Needs is what the command requires of the target, checked at dispatch.
+	Needs Needs
 	Run   func(c *Ctx, inv *Invocation) error
 }
 
-var registry = map[string]*Command{}
-var ordered []*Command
+// Needs is what a command requires before it runs.
+type Needs struct {
+	// Kernel: the target must be a kernel dump; User: a user-mode dump.
+	Kernel, User bool
+	// Module names a module whose symbols must load (for example "ndis").
+	Module string
+}
 
-// Register adds a command. Extensions register their `!ext.cmd` names here too.
-func Register(cmd *Command) {
-	for _, n := range append([]string{cmd.Name}, cmd.Aliases...) {
-		if _, dup := registry[strings.ToLower(n)]; dup {
-			panic("duplicate command " + n)
-		}
-		registry[strings.ToLower(n)] = cmd
+// check returns WinDbg-style refusals when the session lacks what n asks for.
+func (n Needs) check(c *Ctx, name string) error {
+	k := c.S.Target.Kind()
+	if n.Kernel && k.IsUser() {
+		return fmt.Errorf("%s: this extension can only be used when debugging a kernel-mode target (this is a user-mode dump)", name)
 	}
-	ordered = append(ordered, cmd)
+	if n.User && !k.IsUser() {
+		return fmt.Errorf("%s: this command can only be used on a user-mode target", name)
+	}
+	if n.Module != "" {
+		m := c.S.ModuleByName(n.Module)
+		if m == nil {
+			return fmt.Errorf("%s: module %s is not loaded", name, n.Module)
+		}
+		if st := c.S.Symbols.Get(m).State; st == symbols.SymNone || st == symbols.SymExport {
+			return fmt.Errorf("*** ERROR: %s: symbols for %s could not be loaded (type information is required)", name, m.ImageName)
+		}
+	}
+	return nil
+}
+
+// Registry is a set of commands: the core ones (Default) and extensions
+// added under their `!ext.cmd` names.
+type Registry struct {
+	byName  map[string]*Command
+	ordered []*Command
+	exts    []string
+}
+
+// core holds the built-in commands, registered by each family's file.
+var core []*Command
+
+// Register adds a built-in command (called from the families' init functions).
+func Register(cmd *Command) { core = append(core, cmd) }
+
+// NewRegistry is an empty registry.
+func NewRegistry() *Registry { return &Registry{byName: map[string]*Command{}} }
+
+// Default is a fresh registry holding the core commands; extensions added to
+// it do not touch any other registry.
+func Default() *Registry {
+	r := NewRegistry()
+	for _, cmd := range core {
+		if err := r.add(cmd); err != nil {
+			panic(err)
+		}
+	}
+	return r
+}
+
+func (r *Registry) add(cmd *Command) error {
+	names := append([]string{cmd.Name}, cmd.Aliases...)
+	for _, n := range names {
+		if _, dup := r.byName[strings.ToLower(n)]; dup {
+			return fmt.Errorf("duplicate command %s", n)
+		}
+	}
+	for _, n := range names {
+		r.byName[strings.ToLower(n)] = cmd
+	}
+	r.ordered = append(r.ordered, cmd)
+	return nil
+}
+
+// Add registers the commands of extension ext: each is reachable as
+// `!ext.cmd` and, unless a core command has the name, as `!cmd`. Names are
+// given without the `!` ("netadapter").
+func (r *Registry) Add(ext string, cmds ...*Command) error {
+	ext = strings.TrimPrefix(ext, "!")
+	for _, c := range cmds {
+		short := strings.TrimPrefix(c.Name, "!")
+		cc := *c
+		cc.Name = "!" + ext + "." + short
+		cc.Aliases = nil
+		if cc.Family == "" {
+			cc.Family = "extension " + ext
+		}
+		if _, taken := r.byName["!"+strings.ToLower(short)]; !taken {
+			cc.Aliases = append(cc.Aliases, "!"+short)
+		}
+		if err := r.add(&cc); err != nil {
+			return err
+		}
+	}
+	r.exts = append(r.exts, ext)
+	return nil
 }
 
 // Commands returns the registry sorted by family, then name.
-func Commands() []*Command {
-	out := append([]*Command(nil), ordered...)
+func (r *Registry) Commands() []*Command {
+	out := append([]*Command(nil), r.ordered...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Family != out[j].Family {
 			return familyRank(out[i].Family) < familyRank(out[j].Family)
@@ -113,10 +200,10 @@ func familyRank(f string) int {
 }
 
 // Names lists every command name and alias, for completion.
-func Names() []string {
+func (r *Registry) Names() []string {
 	var out []string
-	for n := range registry {
-		out = append(out, registry[n].displayName(n))
+	for n, c := range r.byName {
+		out = append(out, c.displayName(n))
 	}
 	sort.Strings(out)
 	return out
@@ -132,25 +219,76 @@ func (c *Command) displayName(lower string) string {
 }
 
 // Lookup finds a command by exact name.
-func Lookup(name string) *Command { return registry[strings.ToLower(name)] }
+func (r *Registry) Lookup(name string) *Command { return r.byName[strings.ToLower(name)] }
 
-// Markdown renders the registry as docs/commands.md.
-func Markdown() string {
+// Markdown renders the registry as docs/commands.md: a table per family,
+// then every command's full help.
+func (r *Registry) Markdown() string {
 	var b strings.Builder
 	b.WriteString("# ntdbg commands\n\nGenerated from the command registry (`go test ./commands -update` rewrites it).\n")
 	fam := ""
-	for _, c := range Commands() {
+	cmds := r.Commands()
+	for _, c := range cmds {
 		if c.Family != fam {
 			fam = c.Family
 			fmt.Fprintf(&b, "\n## %s\n\n| command | syntax | what it does |\n|---|---|---|\n", fam)
 		}
-		name := c.Name
-		if len(c.Aliases) > 0 {
-			name += ", " + strings.Join(c.Aliases, ", ")
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", strings.ReplaceAll(c.title(), "|", "\\|"), strings.ReplaceAll(c.Syntax, "|", "\\|"), c.Summary)
+	}
+	b.WriteString("\n## Help pages\n")
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "\n### `%s`\n\n```\n%s\n```\n\n%s\n", c.title(), c.Syntax, c.Summary)
+		if c.Help != "" {
+			fmt.Fprintf(&b, "\n%s\n", c.Help)
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", strings.ReplaceAll(name, "|", "\\|"), strings.ReplaceAll(c.Syntax, "|", "\\|"), c.Summary)
+		if n := c.Needs; n.Kernel || n.User || n.Module != "" {
+			var req []string
+			if n.Kernel {
+				req = append(req, "a kernel dump")
+			}
+			if n.User {
+				req = append(req, "a user-mode dump")
+			}
+			if n.Module != "" {
+				req = append(req, "symbols of "+n.Module)
+			}
+			fmt.Fprintf(&b, "\nNeeds %s.\n", strings.Join(req, " and "))
+		}
 	}
 	return b.String()
+}
+
+func (c *Command) title() string {
+	name := c.Name
+	if len(c.Aliases) > 0 {
+		name += ", " + strings.Join(c.Aliases, ", ")
+	}
+	return name
+}
+
+// The core registry, for callers that have no Ctx.
+var defaultRegistry = sync.OnceValue(Default)
+
+// Commands lists the core commands.
+func Commands() []*Command { return defaultRegistry().Commands() }
+
+// Names lists the core command names.
+func Names() []string { return defaultRegistry().Names() }
+
+// Lookup finds a core command.
+func Lookup(name string) *Command { return defaultRegistry().Lookup(name) }
+
+// Markdown renders the core registry.
+func Markdown() string { return defaultRegistry().Markdown() }
+
+// Reg is the registry this context dispatches through.
+func (c *Ctx) Reg() *Registry { return c.reg() }
+
+func (c *Ctx) reg() *Registry {
+	if c.Registry == nil {
+		c.Registry = defaultRegistry()
+	}
+	return c.Registry
 }
 
 // SyntaxError is printed as a caret line under the typed command. Pos is the

@@ -92,7 +92,7 @@ func cmdLogOpen(c *Ctx, inv *Invocation) error {
 }
 
 func cmdHelp(c *Ctx, inv *Invocation) error {
-	for _, cmd := range Commands() {
+	for _, cmd := range c.reg().Commands() {
 		name := cmd.Name
 		if len(cmd.Aliases) > 0 {
 			name += ", " + strings.Join(cmd.Aliases, ", ")
@@ -107,7 +107,7 @@ func cmdHH(c *Ctx, inv *Invocation) error {
 	if name == "" {
 		return cmdHelp(c, inv)
 	}
-	cmd := Lookup(name)
+	cmd := c.reg().Lookup(name)
 	if cmd == nil {
 		// Glued forms (`kcn`, `lmvm`) and thread prefixes resolve to their command.
 		cmd, _ = c.commandName(strings.TrimLeft(name, "~*0123456789.#"))
@@ -127,7 +127,7 @@ func cmdHH(c *Ctx, inv *Invocation) error {
 // printHelpPage is what `?` alone prints: the command families.
 func (c *Ctx) printHelpPage() {
 	fam := ""
-	for _, cmd := range Commands() {
+	for _, cmd := range c.reg().Commands() {
 		if cmd.Family != fam {
 			fam = cmd.Family
 			c.Printf("\n%s:\n", strings.ToUpper(fam[:1])+fam[1:])

@@ -37,6 +37,8 @@ type Options struct {
 	Notice      string // printed before the banner (the demo-dump note)
 	// Progress receives symbol download progress (stderr, when it is a terminal).
 	Progress io.Writer
+	// Registry is the command set (nil: the core commands).
+	Registry *commands.Registry
 }
 
 // Session is one running front end.
@@ -73,7 +75,7 @@ func New(opts Options) *Session {
 		opts.Stdin = os.Stdin
 	}
 	s := &Session{opts: opts, out: &Output{term: opts.Stdout}}
-	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s}
+	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s, Registry: opts.Registry}
 	syms := symbols.NewSymbols(opts.Target, opts.SymbolPath)
 	for _, d := range strings.Split(opts.ImagePath, ";") {
 		if d = strings.TrimSpace(d); d != "" {
@@ -180,7 +182,7 @@ func historyPath() string {
 
 func (s *Session) completer() readline.AutoCompleter {
 	var items []readline.PrefixCompleterInterface
-	for _, n := range commands.Names() {
+	for _, n := range s.ctx.Reg().Names() {
 		items = append(items, readline.PcItem(n))
 	}
 	return readline.NewPrefixCompleter(items...)
