@@ -122,6 +122,9 @@ func (c *Ctx) dispatch(line, text string, off int) error {
 		return &SyntaxError{Kind: "Syntax", Pos: off + wordEnd(text)}
 	}
 	inv := &Invocation{Name: name.Name, Typed: typed, Args: text[len(typed):], ArgsOff: off + len(typed), Line: line, Text: text}
+	if err := name.Needs.check(c, name.Name); err != nil {
+		return err
+	}
 	return name.Run(c, inv)
 }
 
@@ -143,7 +146,7 @@ func (c *Ctx) commandName(text string) (*Command, string) {
 		for end < len(text) && (isAlnum(text[end]) || text[end] == '_' || (text[0] == '!' && text[end] == '.')) {
 			end++
 		}
-		if cmd := Lookup(text[:end]); cmd != nil {
+		if cmd := c.reg().Lookup(text[:end]); cmd != nil {
 			return cmd, text[:end]
 		}
 		return nil, ""
@@ -152,7 +155,7 @@ func (c *Ctx) commandName(text string) (*Command, string) {
 		if len(text) > 1 && text[1] == text[0] {
 			n = 2
 		}
-		if cmd := Lookup(text[:n]); cmd != nil {
+		if cmd := c.reg().Lookup(text[:n]); cmd != nil {
 			return cmd, text[:n]
 		}
 		return nil, ""
@@ -162,11 +165,11 @@ func (c *Ctx) commandName(text string) (*Command, string) {
 		end++
 	}
 	word := text[:end]
-	if cmd := Lookup(word); cmd != nil {
+	if cmd := c.reg().Lookup(word); cmd != nil {
 		return cmd, word
 	}
 	for n := len(word) - 1; n > 0; n-- {
-		if cmd := Lookup(word[:n]); cmd != nil && cmd.Glued {
+		if cmd := c.reg().Lookup(word[:n]); cmd != nil && cmd.Glued {
 			return cmd, word
 		}
 	}
