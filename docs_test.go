@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ntdbg/extensions"
+	"github.com/ntdbg/ntdbg/extensions"
 )
 
 // docs/commands.md is generated from the registry ntdbg runs with: the core

@@ -14,10 +14,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ntdbg/engine"
-	"ntdbg/engine/target"
-	"ntdbg/extensions"
-	"ntdbg/repl"
+	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/extensions"
+	"github.com/ntdbg/ntdbg/repl"
 )
 
 //go:embed testdata/demo/demo.dmp

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
-	rd "ntdbg/internal/realdumps"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -192,10 +192,10 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "hostile.dmp")
 	os.WriteFile(p, d, 0o644)
 	out, _ := transcript(t, p, "~\nlm\nlmv\nq\n")
-	if strings.ContainsAny(out, "\x1b\x07\x9b") {
+	if strings.ContainsAny(out, "\x1b\x07\u009b") {
 		t.Fatalf("control characters reached the output:\n%q", out)
 	}
-	if !strings.Contains(out, `evil\x1b]0;owned\x07`) || !strings.Contains(out, `"name\x1b[2J"`) {
+	if !strings.Contains(out, `evil\x1b]0;owned\x07`) || !strings.Contains(out, `"name\x1b[2J"`) || !strings.Contains(out, `"c1\x9b2J"`) {
 		t.Errorf("escaped names missing:\n%s", out)
 	}
 }

@@ -2,22 +2,20 @@ package commands
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	rd "ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"ntdbg/engine"
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
-	"ntdbg/testdata/gen/demo"
-)
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 
-var update = flag.Bool("update", false, "rewrite docs/commands.md")
+	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
+)
 
 type fakeHost struct {
 	log  string

@@ -2,7 +2,7 @@ package commands
 
 import (
 	"fmt"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"

@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 	"math"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"strconv"
 	"strings"
 	"time"

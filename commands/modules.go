@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 func init() {

@@ -5,10 +5,10 @@ import (
 	"math"
 	"strings"
 
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
-	"ntdbg/engine/types"
-	"ntdbg/engine/unwind"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
+	"github.com/ntdbg/ntdbg/engine/unwind"
 )
 
 // paramReg reads a parameter's register in a frame: ok is false when its

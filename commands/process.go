@@ -2,8 +2,8 @@ package commands
 
 import (
 	"fmt"
-	"ntdbg/engine/mem"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"strings"
 	"time"
 	"unicode/utf16"

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"ntdbg/engine"
-	"ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/symbols"
 )
 
 // Host is what the REPL provides to commands: the prompt text, the log file

@@ -3,7 +3,7 @@ package commands
 import (
 	"encoding/binary"
 	"fmt"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"strings"
 	"unicode/utf16"
 )

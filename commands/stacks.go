@@ -2,8 +2,8 @@ package commands
 
 import (
 	"fmt"
-	"ntdbg/engine/target"
-	"ntdbg/engine/unwind"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/unwind"
 	"strings"
 )
 

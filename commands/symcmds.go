@@ -2,8 +2,8 @@ package commands
 
 import (
 	"fmt"
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"os"
 	"path"
 	"strings"

@@ -1,6 +1,6 @@
 package commands
 
-import "ntdbg/engine/target"
+import "github.com/ntdbg/ntdbg/engine/target"
 
 // The words WinDbg uses for a target, built from what the target says of
 // itself (the engine keeps no banner text).

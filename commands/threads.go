@@ -1,6 +1,6 @@
 package commands
 
-import "ntdbg/engine/target"
+import "github.com/ntdbg/ntdbg/engine/target"
 
 func init() {
 	Register(&Command{Name: "~", Family: "threads", Syntax: "~[Thread] [s | command]",

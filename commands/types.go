@@ -5,10 +5,10 @@ import (
 	"math"
 	"strings"
 
-	"ntdbg/engine/mem"
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
-	"ntdbg/engine/types"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
 )
 
 func init() {
@@ -24,13 +24,6 @@ type dtOpts struct {
 	verbose bool
 	arrays  bool // -a: one line per array element
 	fields  []string
-}
-
-func (c *Ctx) ptrPrefix() string {
-	if c.S.Target.Arch() == target.ArchAMD64 {
-		return "Ptr64 "
-	}
-	return "Ptr32 "
 }
 
 // typeName renders a type the way dt's type column does.

@@ -5,10 +5,10 @@ import (
 	"io"
 	"testing"
 
-	"ntdbg/engine/mem"
-	"ntdbg/engine/target"
-	"ntdbg/testdata/gen/demo"
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // countingReader counts the bytes a reader hands out.
@@ -130,10 +130,15 @@ func BenchmarkRead1MB(b *testing.B) {
 // structure dumps do, through the block cache.
 func BenchmarkReadSmall(b *testing.B) {
 	data := dumpWithMemory(4 << 20)
-	tg, _ := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "big")
+	if err != nil {
+		b.Fatal(err)
+	}
 	buf := make([]byte, 64)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		mem.ReadFull(tg.AddressSpace(nil), buf, 0x0000020000000000+uint64(i*4160)%(4<<20-64))
+		if err := mem.ReadFull(tg.AddressSpace(nil), buf, 0x0000020000000000+uint64(i*4160)%(4<<20-64)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

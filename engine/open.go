@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"ntdbg/dumpfmt/minidump"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/dumpfmt/minidump"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Options are the settings of Open.

@@ -13,11 +13,11 @@ import (
 	"fmt"
 	"strings"
 
-	"ntdbg/engine/mem"
-	"ntdbg/engine/nt"
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
-	"ntdbg/engine/unwind"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/nt"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/unwind"
 )
 
 // Session is the debugger state: the target and the current process,

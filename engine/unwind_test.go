@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"testing"
 
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
-	"ntdbg/engine/unwind"
-	"ntdbg/testdata/gen/demo"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/unwind"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 
 // TestUnwindRecoversEveryFrame walks every thread of the generated dump and
@@ -50,6 +50,16 @@ func TestUnwindRecoversEveryFrame(t *testing.T) {
 			if g.Regs.Xmm[6] != w.Xmm6 || g.Regs.Xmm[7] != w.Xmm7 {
 				t.Errorf("thread %x frame %d (%s): xmm6/xmm7 differ", th.ID, i, w.Function)
 			}
+		}
+		// Every frame above the context came from unwind data, and the walk
+		// ended at a zero return address, not early.
+		for i := 1; i < len(got); i++ {
+			if got[i].Trust != unwind.TrustUnwindData {
+				t.Errorf("thread %x frame %d: trust %s", th.ID, i, got[i].Trust)
+			}
+		}
+		if last := got[len(got)-1]; last.Err != nil || last.RetAddr != 0 || got[0].Trust != unwind.TrustContext {
+			t.Errorf("thread %x: last frame err %v ret %x", th.ID, last.Err, last.RetAddr)
 		}
 		// How each frame was found: the machine frame and the leaf stubs.
 		for i := 1; i < len(got); i++ {

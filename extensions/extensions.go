@@ -3,7 +3,7 @@
 // `!name.cmd` namespace; nothing registers itself by init.
 package extensions
 
-import "ntdbg/commands"
+import "github.com/ntdbg/ntdbg/commands"
 
 // All is every extension ntdbg ships, in load order.
 var All = []func(*commands.Registry) error{}

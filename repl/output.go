@@ -1,6 +1,8 @@
 package repl
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -35,12 +37,26 @@ func (o *Output) Write(p []byte) (int, error) {
 		n, err = o.term.Write(p)
 	}
 	if o.log != nil {
-		plain := ansi.ReplaceAll(p, nil)
-		if _, lerr := o.log.Write(plain); lerr != nil && o.logErr == nil {
-			o.logErr = lerr
-		}
+		o.logWrite(ansi.ReplaceAll(p, nil))
 	}
 	return n, err
+}
+
+// logWrite writes to the log; the first failure is reported on the
+// terminal at once (with what failed), so a user never believes a log
+// holds what it does not. Later writes are still tried.
+func (o *Output) logWrite(b []byte) {
+	if _, err := o.log.Write(b); err != nil && o.logErr == nil {
+		o.logErr = err
+		fmt.Fprintf(o.term, "WARNING: writing log file '%s' failed: %v; the log is incomplete from here on\n", o.logName, err)
+	}
+}
+
+// LogErr is the first log write error since the log was opened.
+func (o *Output) LogErr() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.logErr
 }
 
 // LogOnly writes to the log alone (the interactive echo of a typed line,
@@ -49,7 +65,7 @@ func (o *Output) LogOnly(s string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.log != nil {
-		o.log.WriteString(ansi.ReplaceAllString(s, ""))
+		o.logWrite([]byte(ansi.ReplaceAllString(s, "")))
 	}
 }
 
@@ -76,8 +92,14 @@ func (o *Output) CloseLog() (string, bool) {
 	if o.log == nil {
 		return "", false
 	}
-	o.log.Sync()
-	o.log.Close()
+	serr := o.log.Sync()
+	if cerr := o.log.Close(); cerr != nil && o.logErr == nil {
+		o.logErr = cerr
+		fmt.Fprintf(o.term, "WARNING: closing log file '%s' failed: %v\n", o.logName, cerr)
+	} else if serr != nil && o.logErr == nil && !errors.Is(serr, os.ErrInvalid) {
+		o.logErr = serr
+		fmt.Fprintf(o.term, "WARNING: flushing log file '%s' failed: %v\n", o.logName, serr)
+	}
 	name := o.logName
 	o.log, o.logName = nil, ""
 	return name, true

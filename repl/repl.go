@@ -15,10 +15,10 @@ import (
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 
-	"ntdbg/commands"
-	"ntdbg/engine"
-	"ntdbg/engine/symbols"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/commands"
+	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Options are the cdb-like command-line settings.

@@ -2,6 +2,7 @@ package repl
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,8 @@ import (
 
 	"github.com/fatih/color"
 
-	"ntdbg/engine/target"
-	"ntdbg/testdata/gen/demo"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 
 func demoTarget(t *testing.T) target.Target {
@@ -82,5 +83,27 @@ func TestProgressBar(t *testing.T) {
 	want := "\rDownloading ntdll.pdb:  50% (512 of 1024 KB)\rDownloading ntdll.pdb: 2 KB\r" + strings.Repeat(" ", 60) + "\r"
 	if b.String() != want {
 		t.Errorf("%q", b.String())
+	}
+}
+
+// A log that cannot be written is reported at once, not swallowed.
+func TestLogWriteFailureIsReported(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	var term bytes.Buffer
+	o := &Output{term: &term}
+	if _, err := o.OpenLog("/dev/full", true); err != nil {
+		t.Skip(err)
+	}
+	fmt.Fprintln(o, "0:000> k")
+	fmt.Fprintln(o, "more")
+	o.CloseLog()
+	got := term.String()
+	if strings.Count(got, "WARNING: writing log file '/dev/full' failed:") != 1 || !strings.HasPrefix(got, "0:000> k\n") || !strings.HasSuffix(got, "more\n") {
+		t.Fatalf("terminal shows:\n%s", got)
+	}
+	if o.LogErr() == nil {
+		t.Fatal("LogErr is nil")
 	}
 }

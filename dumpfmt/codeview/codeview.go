@@ -8,7 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"ntdbg/dumpfmt/internal/decode"
+	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
 )
 
 // Record is a decoded CodeView record.

@@ -13,7 +13,7 @@ import (
 	"os"
 	"unicode/utf16"
 
-	"ntdbg/dumpfmt/internal/decode"
+	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
 )
 
 // Signature is 'MDMP' read as a little-endian uint32.

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	rd "ntdbg/internal/realdumps"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"strings"
 	"testing"
 
-	"ntdbg/dumpfmt/winctx"
-	"ntdbg/testdata/gen/demo"
+	"github.com/ntdbg/ntdbg/dumpfmt/winctx"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 
 var realdumps = rd.Root()

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"ntdbg/dumpfmt/codeview"
+	"github.com/ntdbg/ntdbg/dumpfmt/codeview"
 )
 
 // Processor architectures (MINIDUMP_SYSTEM_INFO.ProcessorArchitecture).

@@ -6,7 +6,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
-	rd "ntdbg/internal/realdumps"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"

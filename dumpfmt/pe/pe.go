@@ -11,7 +11,7 @@ import (
 	"os"
 	"sort"
 
-	"ntdbg/dumpfmt/codeview"
+	"github.com/ntdbg/ntdbg/dumpfmt/codeview"
 )
 
 // Error is a structural problem, with the offset (file offset or RVA) where

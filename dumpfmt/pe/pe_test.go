@@ -3,7 +3,7 @@ package pe
 import (
 	"bytes"
 	"fmt"
-	rd "ntdbg/internal/realdumps"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"

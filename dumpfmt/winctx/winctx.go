@@ -6,7 +6,7 @@
 package winctx
 
 import (
-	"ntdbg/dumpfmt/internal/decode"
+	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
 )
 
 // Context flag bits.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"ntdbg/dumpfmt/internal/decode"
+	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
 )
 
 // amd64Blob lays out an x64 CONTEXT by the winnt.h offsets, written here

@@ -6,8 +6,8 @@
 package nt
 
 import (
-	"ntdbg/engine/target"
-	"ntdbg/engine/types"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
 )
 
 // TypeFinder finds a structure type by name in a module's type information.

@@ -1,8 +1,8 @@
 package symbols
 
 import (
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"sort"
 )
 

@@ -3,9 +3,9 @@ package symbols
 import (
 	"fmt"
 
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/engine/target"
-	"ntdbg/engine/types"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
 )
 
 // Provider answers symbol questions. *Symbols is the real one; Null answers

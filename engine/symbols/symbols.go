@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"ntdbg/dumpfmt/cab"
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/dumpfmt/pe"
-	"ntdbg/engine/mem"
-	"ntdbg/engine/symbols/undname"
-	"ntdbg/engine/target"
-	"ntdbg/engine/types"
+	"github.com/ntdbg/ntdbg/dumpfmt/cab"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/dumpfmt/pe"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/symbols/undname"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
 )
 
 // Symbol states, as lm shows them.

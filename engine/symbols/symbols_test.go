@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"ntdbg/engine/target"
-	"ntdbg/testdata/gen/demo"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 
 func demoTarget(t testing.TB) *target.UserTarget {

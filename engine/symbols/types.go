@@ -2,9 +2,9 @@ package symbols
 
 import (
 	"fmt"
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/engine/target"
-	"ntdbg/engine/types"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
 	"strings"
 )
 

@@ -5,9 +5,9 @@ import (
 	"io"
 	"time"
 
-	"ntdbg/dumpfmt/codeview"
-	"ntdbg/dumpfmt/minidump"
-	"ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/dumpfmt/codeview"
+	"github.com/ntdbg/ntdbg/dumpfmt/minidump"
+	"github.com/ntdbg/ntdbg/engine/mem"
 )
 
 // UserTarget is a user-mode minidump.

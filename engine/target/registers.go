@@ -3,7 +3,7 @@ package target
 import (
 	"strings"
 
-	"ntdbg/dumpfmt/winctx"
+	"github.com/ntdbg/ntdbg/dumpfmt/winctx"
 )
 
 // Arch is a target processor architecture.

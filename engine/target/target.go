@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/mem"
 )
 
 // Kind is what sort of dump a target is.

@@ -1,7 +1,7 @@
 package types
 
 import (
-	"ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
 )
 
 // Kind is what sort of type an Info describes.

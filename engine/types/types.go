@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"strings"
 
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Ref is a type found in one module's PDB: the module, its type table and

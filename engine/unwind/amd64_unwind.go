@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"ntdbg/dumpfmt/pe"
-	"ntdbg/engine/mem"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/dumpfmt/pe"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // unwindOne finds the caller's registers of frame f.

@@ -1,7 +1,7 @@
 package unwind
 
 import (
-	"ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/mem"
 	"testing"
 )
 

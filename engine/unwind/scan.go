@@ -3,7 +3,7 @@ package unwind
 import (
 	"fmt"
 
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // scanFrame finds the caller by scanning the stack for a value that points

@@ -14,10 +14,10 @@ import (
 	"errors"
 	"iter"
 
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/dumpfmt/pe"
-	"ntdbg/engine/mem"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/dumpfmt/pe"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Method is how a frame's registers were recovered from the frame below it.

@@ -2,8 +2,8 @@ package unwind
 
 import (
 	"fmt"
-	"ntdbg/dumpfmt/pdb"
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/target"
 	"strconv"
 	"strings"
 )

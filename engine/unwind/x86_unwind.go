@@ -3,7 +3,7 @@ package unwind
 import (
 	"fmt"
 
-	"ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // unwindX86 follows the EBP chain. Frame 0 at a ret (a leaf or a system

@@ -3,13 +3,13 @@ package undname
 import (
 	"bufio"
 	"bytes"
-	rd "ntdbg/internal/realdumps"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"sort"
 	"strings"
 	"testing"
 
-	"ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
 )
 
 // loadUndname reads testdata/peer/undname.tsv: every decorated public of the

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"ntdbg/testdata/gen/demo"
+	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // Space is a sparse page map that becomes the dump's memory regions.

@@ -3,7 +3,7 @@ package demo
 import (
 	"fmt"
 
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // Call is one frame of a call chain to lay onto a stack.

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // The 32-bit scenario: fpoapp.exe, built without frame pointers, so that

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"unicode/utf16"
 
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // Memory constants (winnt.h).

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // Register numbers (the x64 unwind-code numbering, also CONTEXT's GPR order).
