@@ -14,11 +14,12 @@ package hyperv
 //go:generate go run ./cmd
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
 
-	"ntdbg/testdata/gen/mdw"
+	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // Addresses of the scenario (the seed's where it shows them).
@@ -609,7 +610,7 @@ func Build() *Scenario {
 		// return IP in rcx and the flags in r11; r10 and rdx/r8/r9 hold the
 		// arguments, eax the service number.
 		leafImg, leafFn := chain[len(chain)-1].Img, chain[len(chain)-1].Fn
-		ctx.Rax = uint64(leafImg.Mapped[leafImg.Sym(leafFn)-leafImg.Base+4])
+		ctx.Rax = uint64(binary.LittleEndian.Uint32(leafImg.Mapped[leafImg.Sym(leafFn)-leafImg.Base+4:]))
 		ctx.Rcx, ctx.R11 = ctx.Rip, 0x246
 		ctx.R10 = handleFor[r]
 		switch {
@@ -685,10 +686,10 @@ func threadInfo(i int, tid uint32, role string, chain []Call) mdw.ThreadInfo {
 
 func handles() []mdw.Handle {
 	type h struct {
-		v          uint64
-		typ, name  string
-		access     uint32
-		hc, pc     uint32
+		v         uint64
+		typ, name string
+		access    uint32
+		hc, pc    uint32
 	}
 	list := []h{
 		{0x4, "Directory", `\KnownDlls`, 0x3, 2, 32769},

@@ -38,10 +38,10 @@ type MemoryInfo struct {
 
 // Handle is one MINIDUMP_HANDLE_DESCRIPTOR_2 (without object information).
 type Handle struct {
-	Handle                     uint64
-	TypeName, ObjectName       string
-	Attributes, GrantedAccess  uint32
-	HandleCount, PointerCount  uint32
+	Handle                    uint64
+	TypeName, ObjectName      string
+	Attributes, GrantedAccess uint32
+	HandleCount, PointerCount uint32
 }
 
 // Full is a full-memory dump with the streams Task Manager writes. The
@@ -70,7 +70,7 @@ type Full struct {
 	TZDaylightDate    [8]uint16
 	TZID              uint32
 	DbgBuildString    string
-	UnusedStreams     int // UnusedStream directory entries at the end, as dbghelp reserves them
+	UnusedStreams     int      // UnusedStream directory entries at the end, as dbghelp reserves them
 	FileTypes         []uint32 // VS_FIXEDFILEINFO.dwFileType per module (default 2, a DLL)
 }
 
