@@ -92,10 +92,10 @@ func (c *Ctx) report(line string, seg segment, err error) {
 		if col < 0 {
 			col = 0
 		}
-		c.Printf("%s^ %s error in '%s'\n", strings.Repeat(" ", col), se.Kind, se.Text)
+		c.Errorf("%s^ %s error in '%s'", strings.Repeat(" ", col), se.Kind, se.Text)
 		return
 	}
-	c.Println(err.Error())
+	c.Errorf("%s", err.Error())
 }
 
 // dispatch runs one command whose text starts at off in line.

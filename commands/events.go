@@ -2,8 +2,8 @@ package commands
 
 import (
 	"fmt"
-	"math"
 	"github.com/ntdbg/ntdbg/engine/target"
+	"math"
 	"strconv"
 	"strings"
 	"time"

@@ -151,7 +151,7 @@ func cmdK(c *Ctx, inv *Invocation) error {
 	for i := range frames {
 		f := &frames[i]
 		if f.How == unwind.Scan && !warned {
-			c.Println("WARNING: Stack unwind information not available. Following frames may be wrong.")
+			c.Warnf("WARNING: Stack unwind information not available. Following frames may be wrong.")
 			warned = true
 		}
 		site := c.callSite(f, o.clean)

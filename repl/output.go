@@ -7,6 +7,8 @@ import (
 	"os"
 	"regexp"
 	"sync"
+
+	"github.com/ntdbg/ntdbg/commands"
 )
 
 // Output sends everything to the terminal (or stdout) and, while a log is
@@ -15,11 +17,11 @@ import (
 type Output struct {
 	mu   sync.Mutex
 	term io.Writer
-	// Decorate, when set, colours lines for the terminal (never the log).
-	Decorate func(line string) string
-	log      *os.File
-	logName  string
-	logErr   error
+	// Colour, when set, colours text by kind for the terminal (never the log).
+	Colour  func(k commands.Kind, text string) string
+	log     *os.File
+	logName string
+	logErr  error
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
@@ -29,13 +31,7 @@ func (o *Output) Write(p []byte) (int, error) {
 	defer o.mu.Unlock()
 	var n int
 	var err error
-	if o.Decorate != nil {
-		if _, err = io.WriteString(o.term, decorateLines(string(p), o.Decorate)); err == nil {
-			n = len(p)
-		}
-	} else {
-		n, err = o.term.Write(p)
-	}
+	n, err = o.term.Write(p)
 	if o.log != nil {
 		o.logWrite(ansi.ReplaceAll(p, nil))
 	}
@@ -57,6 +53,21 @@ func (o *Output) LogErr() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.logErr
+}
+
+// Emit implements commands.Sink: text of a kind, coloured on the terminal
+// by its kind (errors, warnings), plain in the log.
+func (o *Output) Emit(k commands.Kind, text, cmd string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.Colour != nil && k != commands.KindText {
+		io.WriteString(o.term, decorateLines(text, func(l string) string { return o.Colour(k, l) }))
+	} else {
+		io.WriteString(o.term, text)
+	}
+	if o.log != nil {
+		o.logWrite([]byte(text))
+	}
 }
 
 // LogOnly writes to the log alone (the interactive echo of a typed line,

@@ -83,12 +83,13 @@ func New(opts Options) *Session {
 		}
 	}
 	syms.Notify = func(msg string) { fmt.Fprintln(s.out, msg) }
+	syms.Warn = func(msg string) { s.out.Emit(commands.KindError, msg+"\n", "") }
 	if opts.Progress != nil {
 		syms.Progress = progressBar(opts.Progress)
 	}
 	s.ctx.SetSymbols(syms)
 	if opts.Color {
-		s.out.Decorate = colourLine
+		s.out.Colour = colourKind
 	}
 	return s
 }
@@ -112,7 +113,7 @@ func (s *Session) Run() int {
 	}
 	fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
 	for _, w := range s.opts.Target.Warnings() {
-		fmt.Fprintf(s.out, "WARNING: %s\n", target.Sanitize(w))
+		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
 	}
 	s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
 	if s.opts.Commands != "" {
@@ -237,14 +238,12 @@ var (
 	warnColour = color.New(color.FgYellow)
 )
 
-// colourLine marks errors red and warnings yellow on a terminal.
-func colourLine(l string) string {
-	t := strings.TrimSpace(l)
-	switch {
-	case strings.HasPrefix(t, "*** ERROR"), strings.HasPrefix(t, "^ "), strings.Contains(t, " error at '"),
-		strings.HasPrefix(t, "No export "), strings.HasPrefix(t, "Unable to "):
+// colourKind marks errors red and warnings yellow on a terminal.
+func colourKind(k commands.Kind, l string) string {
+	switch k {
+	case commands.KindError:
 		return errColour.Sprint(l)
-	case strings.HasPrefix(t, "*** WARNING"), strings.HasPrefix(t, "WARNING:"):
+	case commands.KindWarning:
 		return warnColour.Sprint(l)
 	}
 	return l

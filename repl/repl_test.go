@@ -10,6 +10,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/ntdbg/ntdbg/commands"
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
@@ -105,5 +106,28 @@ func TestLogWriteFailureIsReported(t *testing.T) {
 	}
 	if o.LogErr() == nil {
 		t.Fatal("LogErr is nil")
+	}
+}
+
+// Colour comes from the kind a command gave its output, never from its text;
+// the log gets plain text.
+func TestColourByKind(t *testing.T) {
+	var term bytes.Buffer
+	o := &Output{term: &term, Colour: func(k commands.Kind, l string) string { return fmt.Sprintf("<%d>%s</%d>", k, l, k) }}
+	log := filepath.Join(t.TempDir(), "x.log")
+	if _, err := o.OpenLog(log, false); err != nil {
+		t.Fatal(err)
+	}
+	c := &commands.Ctx{Out: o}
+	c.Errorf("Couldn't resolve error at 'x'")
+	c.Warnf("WARNING: two\nlines")
+	c.Printf("*** ERROR: only text\n")
+	o.CloseLog()
+	want := "<1>Couldn't resolve error at 'x'</1>\n<2>WARNING: two</2>\n<2>lines</2>\n*** ERROR: only text\n"
+	if term.String() != want {
+		t.Errorf("terminal %q, want %q", term.String(), want)
+	}
+	if b, _ := os.ReadFile(log); string(b) != "Couldn't resolve error at 'x'\nWARNING: two\nlines\n*** ERROR: only text\n" {
+		t.Errorf("log %q", b)
 	}
 }

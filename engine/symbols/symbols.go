@@ -39,8 +39,10 @@ type Symbols struct {
 	// total, total 0 when unknown); done < 0 means the download ended.
 	// The front end draws the bar.
 	Progress func(name string, done, total int64)
-	// Notify receives warnings and, when Noisy, the search trace.
+	// Notify receives the search trace when Noisy (and warnings when Warn is nil).
 	Notify func(string)
+	// Warn receives warnings and errors (symbol files not found, bad downloads).
+	Warn func(string)
 	Noisy  bool
 	mods   map[uint64]*ModSyms
 }
@@ -99,6 +101,15 @@ func (s *Symbols) say(format string, a ...any) {
 	if s.Notify != nil {
 		s.Notify(fmt.Sprintf(format, a...))
 	}
+}
+
+// warn reports a warning or error line; it goes to Warn when set, else Notify.
+func (s *Symbols) warn(format string, a ...any) {
+	if s.Warn != nil {
+		s.Warn(fmt.Sprintf(format, a...))
+		return
+	}
+	s.say(format, a...)
 }
 
 func (s *Symbols) noisy(format string, a ...any) {
@@ -166,11 +177,11 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: e.Name, pdbMod: -1})
 			}
 			s.index(ms)
-			s.say("*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
+			s.warn("*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
 			return ms
 		}
 	}
-	s.say("*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
+	s.warn("*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
 	return ms
 }
 
@@ -366,13 +377,13 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 			err := unpackCab(tmp+"_", tmp)
 			os.Remove(tmp + "_")
 			if err != nil {
-				s.say("*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
+				s.warn("*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
 				continue
 			}
 		}
 		if !validate(tmp) {
 			os.Remove(tmp)
-			s.say("*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
+			s.warn("*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
 			continue
 		}
 		if err := os.Rename(tmp, dst); err != nil {
