@@ -42,9 +42,9 @@ type Symbols struct {
 	// Notify receives the search trace when Noisy (and warnings when Warn is nil).
 	Notify func(string)
 	// Warn receives warnings and errors (symbol files not found, bad downloads).
-	Warn func(string)
-	Noisy  bool
-	mods   map[uint64]*ModSyms
+	Warn  func(string)
+	Noisy bool
+	mods  map[uint64]*ModSyms
 }
 
 // ModSyms is the symbol state of one module.
