@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
@@ -140,5 +141,40 @@ func BenchmarkReadSmall(b *testing.B) {
 		if err := mem.ReadFull(tg.AddressSpace(nil), buf, 0x0000020000000000+uint64(i*4160)%(4<<20-64)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Values over memory with fields by name, from the demo's ntdll PDB.
+func TestTypedValuesByFieldName(t *testing.T) {
+	data := demo.Build().Bytes()
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(tg)
+	s.Symbols = symbols.NewSymbols(tg, demo.FixtureDir())
+	ref, err := s.Symbols.FindType("ntdll", "_TEB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := tg.Threads()[4]
+	teb := ref.ValueOf(s.Mem(), 8, th.Teb)
+	if !teb.HasField("ClientId.UniqueThread") || teb.HasField("ClientId.NoSuchField") {
+		t.Fatal("HasField")
+	}
+	f, err := teb.Field("ClientId.UniqueThread")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f.Uint(); err != nil || v != uint64(th.ID) {
+		t.Errorf("ClientId.UniqueThread = %#x %v, want %#x", v, err, th.ID)
+	}
+	pf, _ := teb.Field("ProcessEnvironmentBlock")
+	peb, err := pf.Ptr()
+	if want, _ := s.PEB(); err != nil || peb != want || peb != 0x00007ff7765ad000 {
+		t.Errorf("ProcessEnvironmentBlock %#x %v", peb, err)
+	}
+	if !s.Layout().FromTypes {
+		t.Error("the session's layout did not come from ntdll's types")
 	}
 }
