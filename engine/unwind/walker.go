@@ -145,14 +145,17 @@ const scanLimit = 0x2000 // bytes of stack searched for a return address
 var ErrStackDidNotGrow = errors.New("the caller's stack pointer is not above the callee's")
 
 // Frames walks the stack from regs, yielding up to max frames (0: MaxFrames).
-// Each frame is yielded once its return address is known.
+// Each frame is yielded once its return address is known. The yielded
+// *Frame is reused by the next step: copy it to keep it.
 func (w *Walker) Frames(regs *target.Registers, max int) iter.Seq[*Frame] {
 	if max <= 0 || max > MaxFrames {
 		max = MaxFrames
 	}
 	return func(yield func(*Frame) bool) {
 		cur := copyRegs(regs)
-		f := &Frame{Num: 0, IP: cur.IP, SP: cur.SP(), FP: cur.GPR[target.RegBP], Regs: cur, How: Context, Trust: TrustContext, Exact: true}
+		var buf [2]Frame // the frame being yielded and its caller, swapped each step
+		f := &buf[0]
+		*f = Frame{Num: 0, IP: cur.IP, SP: cur.SP(), FP: cur.GPR[target.RegBP], Regs: cur, How: Context, Trust: TrustContext, Exact: true}
 		for {
 			next, how, err := w.unwindOne(f, f.Num == 0)
 			if err != nil {
@@ -175,7 +178,11 @@ func (w *Walker) Frames(regs *target.Registers, max int) iter.Seq[*Frame] {
 				yield(f)
 				return
 			}
-			nf := &Frame{Num: f.Num + 1, IP: next.IP, SP: next.SP(), FP: next.GPR[target.RegBP], Regs: next, How: how, Trust: how.Trust(),
+			nf := &buf[1]
+			if f == &buf[1] {
+				nf = &buf[0]
+			}
+			*nf = Frame{Num: f.Num + 1, IP: next.IP, SP: next.SP(), FP: next.GPR[target.RegBP], Regs: next, How: how, Trust: how.Trust(),
 				Exact: how == MachineFrame, CalleeParams: f.params}
 			if !yield(f) {
 				return
@@ -187,7 +194,7 @@ func (w *Walker) Frames(regs *target.Registers, max int) iter.Seq[*Frame] {
 
 // Walk collects Frames into a slice.
 func (w *Walker) Walk(regs *target.Registers, max int) []Frame {
-	var out []Frame
+	out := make([]Frame, 0, 32)
 	for f := range w.Frames(regs, max) {
 		out = append(out, *f)
 	}
