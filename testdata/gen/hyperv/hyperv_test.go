@@ -199,8 +199,9 @@ func TestCriticalSections(t *testing.T) {
 		if s.InList {
 			want = append(want, s.DebugInfo)
 		}
-		if d.u64(t, s.Addr) != s.DebugInfo {
-			t.Errorf("section %x: DebugInfo %x, want %x", s.Addr, d.u64(t, s.Addr), s.DebugInfo)
+		if d.u64(t, s.Addr) != s.DebugInfo || int32(d.u32(t, s.Addr+8)) != s.LockCount || d.u64(t, s.Addr+0x10) != uint64(s.Owner) {
+			t.Errorf("section %x: DebugInfo %x LockCount %d owner %x, want %x %d %x", s.Addr, d.u64(t, s.Addr),
+				int32(d.u32(t, s.Addr+8)), d.u64(t, s.Addr+0x10), s.DebugInfo, s.LockCount, s.Owner)
 		}
 	}
 	if fmt.Sprint(fwd) != fmt.Sprint(want) {

@@ -283,8 +283,9 @@ void VmmsTaskQueue::WorkCallback(TP_CALLBACK_INSTANCE *Instance, void *Context, 
 // The trace buffer lock is initialized without debug info
 // (RTL_CRITICAL_SECTION_FLAG_NO_DEBUG_INFO): DebugInfo is -1.
 RTL_CRITICAL_SECTION g_TraceBufferLock;
-// Zero-initialized and never used: DebugInfo is NULL.
-RTL_CRITICAL_SECTION g_ConfigStoreLock;
+// Statically initialized and never entered: DebugInfo is NULL, the
+// section is free (LockCount -1).
+RTL_CRITICAL_SECTION g_ConfigStoreLock = {0, -1, 0, 0, 0, 0};
 
 struct VmmsTraceFlusher {
     HANDLE FlushEvent;
