@@ -316,5 +316,4 @@ func (c *Ctx) SetSymbols(s *symbols.Symbols) {
 	} else {
 		c.S.Symbols = s
 	}
-	c.S.SymbolsChanged()
 }

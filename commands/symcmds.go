@@ -176,7 +176,6 @@ func cmdSympath(c *Ctx, inv *Invocation) error {
 			}
 		}
 		c.SymConfig.SetPath(arg)
-		c.S.SymbolsChanged()
 	}
 	c.printSympath()
 	return nil
@@ -197,7 +196,6 @@ func cmdSymfix(c *Ctx, inv *Invocation) error {
 		elem = c.SymConfig.PathText + ";" + elem
 	}
 	c.SymConfig.SetPath(elem)
-	c.S.SymbolsChanged()
 	return nil
 }
 
@@ -232,7 +230,6 @@ func cmdReload(c *Ctx, inv *Invocation) error {
 	}
 	for _, m := range mods {
 		c.SymConfig.Unload(m)
-		c.S.SymbolsChanged()
 		if force {
 			c.SymConfig.Load(m)
 		}

@@ -177,4 +177,15 @@ func TestTypedValuesByFieldName(t *testing.T) {
 	if !s.Layout().FromTypes {
 		t.Error("the session's layout did not come from ntdll's types")
 	}
+	// The layout follows the symbols: with ntdll unloaded and no symbol
+	// path it falls back to the documented offsets.
+	syms := s.Symbols.(*symbols.Symbols)
+	syms.Unload(s.ModuleByName("ntdll"))
+	syms.SetPath("")
+	if s.Layout().FromTypes {
+		t.Error("the layout still comes from types after the symbols went away")
+	}
+	if err := syms.Close(); err != nil {
+		t.Error(err)
+	}
 }

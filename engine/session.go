@@ -37,7 +37,13 @@ type Session struct {
 	// Symbols supplies symbols, types and module images; symbols.Null{}
 	// until the front end sets a symbol path.
 	Symbols symbols.Provider
-	layout  *nt.Layout
+	// layout is derived from Symbols; layoutOf says which provider and
+	// generation it was worked out for.
+	layout   *nt.Layout
+	layoutOf struct {
+		p   symbols.Provider
+		gen uint64
+	}
 }
 
 // NewSession starts a session on t with the event thread (if any) current.
@@ -133,17 +139,15 @@ func (s *Session) ReadUint(addr uint64, size int) (uint64, error) {
 
 // Layout is the TEB/PEB/loader layout: field offsets from ntdll's type
 // information where it is found, else the documented fallback (nt).
-// It is worked out once per symbol state.
+// It is worked out again whenever the symbols' generation changes.
 func (s *Session) Layout() *nt.Layout {
-	if s.layout == nil {
+	gen := s.Symbols.Generation()
+	if s.layout == nil || s.layoutOf.p != s.Symbols || s.layoutOf.gen != gen {
 		s.layout = nt.LayoutFor(s.Target.Arch(), s.Symbols)
+		s.layoutOf.p, s.layoutOf.gen = s.Symbols, gen
 	}
 	return s.layout
 }
-
-// SymbolsChanged drops what was derived from symbols (after .reload or a
-// new symbol path).
-func (s *Session) SymbolsChanged() { s.layout = nil }
 
 // Walker is a stack walker over the current address space.
 func (s *Session) Walker() *unwind.Walker {

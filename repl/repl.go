@@ -101,6 +101,9 @@ func (s *Session) Ctx() *commands.Ctx { return s.ctx }
 // the end of input. It returns the process exit code.
 func (s *Session) Run() int {
 	defer s.out.CloseLog()
+	if s.ctx.SymConfig != nil {
+		defer s.ctx.SymConfig.Close()
+	}
 	if s.opts.LogFile != "" {
 		if _, err := s.out.OpenLog(s.opts.LogFile, false); err != nil {
 			fmt.Fprintf(s.out, "Unable to open log file '%s', %v\n", s.opts.LogFile, err)

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"unicode/utf16"
 
 	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
@@ -104,46 +103,27 @@ type Directory struct {
 
 // File is an open minidump. It is not safe for concurrent use.
 type File struct {
+	decode.Closer // the file Open opened (Close closes it)
+
 	r    io.ReaderAt
 	size int64
 
 	Header    Header
 	Directory []Directory
 
-	cache  map[uint32]any
-	closer io.Closer
+	cache map[uint32]any
 }
 
 const maxStreams = 1 << 16
 
 // Open opens the named file as a minidump; Close closes it.
 func Open(name string) (*File, error) {
-	fh, err := os.Open(name)
+	f, c, err := decode.Open(name, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size())
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.Own(c)
 	return f, nil
-}
-
-// Close closes the file Open opened; it does nothing for a NewFile.
-func (f *File) Close() error {
-	if f.closer == nil {
-		return nil
-	}
-	err := f.closer.Close()
-	f.closer = nil
-	return err
 }
 
 // NewFile reads the header and the stream directory. size is the file size; it

@@ -4,14 +4,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"sort"
+
+	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
 )
 
 // File is an open PDB.
 type File struct {
-	m      *msf
-	closer io.Closer
+	decode.Closer // the file Open opened (Close closes it)
+
+	m *msf
 
 	Version   uint32
 	Signature uint32
@@ -30,32 +32,12 @@ type File struct {
 
 // Open opens the named PDB; Close closes it.
 func Open(name string) (*File, error) {
-	fh, err := os.Open(name)
+	f, c, err := decode.Open(name, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size())
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.Own(c)
 	return f, nil
-}
-
-// Close closes the file Open opened; it does nothing for a NewFile.
-func (f *File) Close() error {
-	if f.closer == nil {
-		return nil
-	}
-	err := f.closer.Close()
-	f.closer = nil
-	return err
 }
 
 // NewFile reads the MSF directory and the info stream.

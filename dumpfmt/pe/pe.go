@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/ntdbg/ntdbg/dumpfmt/codeview"
+	"github.com/ntdbg/ntdbg/dumpfmt/internal/decode"
 )
 
 // Error is a structural problem, with the offset (file offset or RVA) where
@@ -68,7 +68,8 @@ type DataDir struct{ RVA, Size uint32 }
 
 // File is an open image.
 type File struct {
-	closer io.Closer
+	decode.Closer // the file Open opened (Close closes it)
+
 	r      io.ReaderAt
 	size   int64 // bytes available in r (file size, or SizeOfImage when mapped)
 	Mapped bool
@@ -91,32 +92,12 @@ type File struct {
 
 // Open opens the named image file (file layout); Close closes it.
 func Open(name string) (*File, error) {
-	fh, err := os.Open(name)
+	f, c, err := decode.Open(name, func(r io.ReaderAt, n int64) (*File, error) { return NewFile(r, n, false) })
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size(), false)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.Own(c)
 	return f, nil
-}
-
-// Close closes the file Open opened; it does nothing for a NewFile.
-func (f *File) Close() error {
-	if f.closer == nil {
-		return nil
-	}
-	err := f.closer.Close()
-	f.closer = nil
-	return err
 }
 
 // NewFile reads the headers. mapped says whether r is laid out by RVA (an image

@@ -35,6 +35,9 @@ type Provider interface {
 	Reproducible(m *target.Module) bool
 	// VersionResource is the image's version resource (strings and translations).
 	VersionResource(m *target.Module) (*VersionResource, bool)
+	// Generation changes when answers may change (a new symbol path, a
+	// module unloaded), so derived state can be worked out again.
+	Generation() uint64
 }
 
 // VersionResource is what an image's RT_VERSION says beyond the fixed file info.
@@ -135,6 +138,7 @@ func (Null) FunctionExtent(*target.Module, uint64) (uint64, uint64, bool) {
 	return 0, 0, false
 }
 func (Null) Reproducible(*target.Module) bool { return false }
+func (Null) Generation() uint64                { return 0 }
 
 // FunctionExtent implements Provider from the image's .pdata.
 func (s *Symbols) FunctionExtent(m *target.Module, addr uint64) (uint64, uint64, bool) {

@@ -45,6 +45,7 @@ type Symbols struct {
 	Warn  func(string)
 	Noisy bool
 	mods  map[uint64]*ModSyms
+	gen   uint64
 }
 
 // ModSyms is the symbol state of one module.
@@ -95,6 +96,7 @@ func NewSymbols(t target.Target, path string) *Symbols {
 func (s *Symbols) SetPath(p string) {
 	s.PathText = p
 	s.Path = ParseSymbolPath(p)
+	s.gen++
 }
 
 func (s *Symbols) say(format string, a ...any) {
@@ -139,7 +141,40 @@ func (s *Symbols) ResetImages() {
 }
 
 // Unload forgets a module's symbols (.reload).
-func (s *Symbols) Unload(m *target.Module) { delete(s.mods, m.Base) }
+func (s *Symbols) Unload(m *target.Module) {
+	if ms := s.mods[m.Base]; ms != nil {
+		ms.close()
+	}
+	delete(s.mods, m.Base)
+	s.gen++
+}
+
+// close closes the files a module's symbols hold open.
+func (ms *ModSyms) close() {
+	if ms.PDB != nil {
+		ms.PDB.Close()
+	}
+	if ms.image != nil {
+		ms.image.Close()
+	}
+	if ms.headers != nil {
+		ms.headers.Close()
+	}
+}
+
+// Close closes every symbol and image file the layer opened.
+func (s *Symbols) Close() error {
+	for _, ms := range s.mods {
+		ms.close()
+	}
+	s.mods = map[uint64]*ModSyms{}
+	s.gen++
+	return nil
+}
+
+// Generation changes whenever symbols may answer differently (a new path,
+// an unloaded module), so what was derived from them can be worked out again.
+func (s *Symbols) Generation() uint64 { return s.gen }
 
 // Load loads a module's symbols now, if they are deferred.
 func (s *Symbols) Load(m *target.Module) *ModSyms {
@@ -218,8 +253,10 @@ func openPDBFile(path string) (*pdb.File, error) {
 	f, err := pdb.NewFile(cr, cr.Size())
 	if err != nil {
 		fh.Close()
+		return nil, err
 	}
-	return f, err
+	f.Own(fh)
+	return f, nil
 }
 
 func validPDB(path, guid string) bool {
@@ -572,8 +609,10 @@ func openImageFile(path string) (*pe.File, error) {
 	f, err := pe.NewFile(cr, cr.Size(), false)
 	if err != nil {
 		fh.Close()
+		return nil, err
 	}
-	return f, err
+	f.Own(fh)
+	return f, nil
 }
 
 // Nearest names an address: the function holding it (with private
