@@ -138,7 +138,7 @@ func (Null) FunctionExtent(*target.Module, uint64) (uint64, uint64, bool) {
 	return 0, 0, false
 }
 func (Null) Reproducible(*target.Module) bool { return false }
-func (Null) Generation() uint64                { return 0 }
+func (Null) Generation() uint64               { return 0 }
 
 // FunctionExtent implements Provider from the image's .pdata.
 func (s *Symbols) FunctionExtent(m *target.Module, addr uint64) (uint64, uint64, bool) {
