@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"flag"
-	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 )
 
 var update = flag.Bool("update", false, "rewrite golden transcripts")

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	rd "github.com/ntdbg/ntdbg/internal/realdumps"
-
 	"github.com/ntdbg/ntdbg/engine"
 	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 

@@ -2,10 +2,11 @@ package commands
 
 import (
 	"fmt"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 func init() {

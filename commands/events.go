@@ -2,11 +2,12 @@ package commands
 
 import (
 	"fmt"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 func init() {

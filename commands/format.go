@@ -2,12 +2,13 @@ package commands
 
 import (
 	"fmt"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // ptr formats an address as WinDbg's address columns do: 16 digits split by
@@ -29,17 +30,15 @@ func (c *Ctx) plainPtr(v uint64) string {
 
 // symbolize names an address: module!symbol+0xoff, module+0xoff, or "".
 func (c *Ctx) symbolize(addr uint64) string {
-	{
-		if m, sym, disp, ok := c.S.Symbols.Nearest(addr); ok {
-			name := m.Name
-			if sym != "" {
-				name += "!" + sym
-			}
-			if disp != 0 {
-				name += fmt.Sprintf("+0x%x", disp)
-			}
-			return name
+	if m, sym, disp, ok := c.S.Symbols.Nearest(addr); ok {
+		name := m.Name
+		if sym != "" {
+			name += "!" + sym
 		}
+		if disp != 0 {
+			name += fmt.Sprintf("+0x%x", disp)
+		}
+		return name
 	}
 	if m := c.S.ModuleAt(addr); m != nil {
 		if addr == m.Base {

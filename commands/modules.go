@@ -390,7 +390,7 @@ func cmdVertarget(c *Ctx, inv *Invocation) error {
 // `Loading Dump File` line, up to the event and location display.
 func (c *Ctx) Banner(symPath, imagePath string) {
 	t := c.S.Target
-	c.Println(DumpKindLine(t))
+	c.Println(dumpKindLine(t))
 	if cm := t.System().Comment; cm != "" {
 		c.Printf("Comment: '%s'\n", cm)
 	}

@@ -2,11 +2,12 @@ package commands
 
 import (
 	"fmt"
-	"github.com/ntdbg/ntdbg/engine/mem"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"strings"
 	"time"
-	"unicode/utf16"
+
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/target"
+	"github.com/ntdbg/ntdbg/engine/types"
 )
 
 func init() {
@@ -81,27 +82,20 @@ func cmdTeb(c *Ctx, inv *Invocation) error {
 // readUnicodeString reads a UNICODE_STRING at addr; ok is false when either
 // the header or the buffer is missing from the dump.
 func (c *Ctx) readUnicodeString(addr uint64) (string, bool) {
-	n, err := c.S.ReadUint(addr, 2)
+	l := c.S.Layout()
+	n, err := c.S.ReadUint(addr+l.UsLength, 2)
 	if err != nil {
 		return "", false
 	}
-	bufOff := uint64(4)
-	if c.S.Target.Arch() == target.ArchAMD64 {
-		bufOff = 8
-	}
-	buf, err := c.S.ReadPointer(addr + bufOff)
+	buf, err := c.S.ReadPointer(addr + l.UsBuffer)
 	if err != nil {
 		return "", false
 	}
-	raw := make([]byte, n&^1)
-	if err := mem.ReadFull(c.S.Mem(), raw, buf); err != nil {
+	s, err := types.ReadUTF16(c.S.Mem(), buf, n)
+	if err != nil {
 		return "", false
 	}
-	u := make([]uint16, len(raw)/2)
-	for i := range u {
-		u[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
-	}
-	return target.Sanitize(string(utf16.Decode(u))), true
+	return target.Sanitize(s), true
 }
 
 func yesNo(v uint64) string {
@@ -178,8 +172,10 @@ func cmdPeb(c *Ctx, inv *Invocation) error {
 func (c *Ctx) pebModules(head uint64) {
 	l := c.S.Layout()
 	c.Println("                    Base TimeStamp                     Module")
-	link, err := c.S.ReadPointer(head)
-	for i := 0; err == nil && link != head && link != 0 && i < 4096; i++ {
+	// The list is walked with a bound and a cycle check; a broken link ends
+	// the table after the modules read so far, as WinDbg's does.
+	links, _ := types.ListEntries(c.S.Mem(), c.S.Target.Arch().PtrSize(), head, 4096)
+	for _, link := range links {
 		ent := link - l.EntMemLinks
 		base, e1 := c.S.ReadPointer(ent + l.EntBase)
 		stamp, e2 := c.S.ReadUint(ent+l.EntStamp, 4)
@@ -189,6 +185,5 @@ func (c *Ctx) pebModules(head uint64) {
 		}
 		t := c.localTime(time.Unix(int64(stamp), 0)).Format("Jan 02 15:04:05 2006")
 		c.Printf("%24x %08x %s %s\n", base, stamp, t, name)
-		link, err = c.S.ReadPointer(link)
 	}
 }

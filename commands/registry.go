@@ -114,7 +114,6 @@ func (n Needs) check(c *Ctx, name string) error {
 type Registry struct {
 	byName  map[string]*Command
 	ordered []*Command
-	exts    []string
 }
 
 // core holds the built-in commands, registered by each family's file.
@@ -172,7 +171,6 @@ func (r *Registry) Add(ext string, cmds ...*Command) error {
 			return err
 		}
 	}
-	r.exts = append(r.exts, ext)
 	return nil
 }
 

@@ -3,9 +3,10 @@ package commands
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 func init() {

@@ -2,9 +2,10 @@ package commands
 
 import (
 	"fmt"
+	"strings"
+
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/engine/unwind"
-	"strings"
 )
 
 func init() {
@@ -74,20 +75,18 @@ func (c *Ctx) frames(max int) ([]unwind.Frame, error) {
 // address. With clean, offsets are dropped (kc).
 func (c *Ctx) callSite(f *unwind.Frame, clean bool) string {
 	look := f.LookupIP()
-	{
-		if m, sym, disp, ok := c.S.Symbols.Nearest(look); ok {
-			disp += f.IP - look // displayed from the function to the return address itself
-			name := m.Name
-			if sym != "" {
-				name += "!" + sym
-			} else if !clean {
-				return fmt.Sprintf("%s+0x%x", m.Name, f.IP-m.Base)
-			}
-			if !clean && disp != 0 {
-				name += fmt.Sprintf("+0x%x", disp)
-			}
-			return name
+	if m, sym, disp, ok := c.S.Symbols.Nearest(look); ok {
+		disp += f.IP - look // displayed from the function to the return address itself
+		name := m.Name
+		if sym != "" {
+			name += "!" + sym
+		} else if !clean {
+			return fmt.Sprintf("%s+0x%x", m.Name, f.IP-m.Base)
 		}
+		if !clean && disp != 0 {
+			name += fmt.Sprintf("+0x%x", disp)
+		}
+		return name
 	}
 	if m := c.S.ModuleAt(look); m != nil {
 		if clean {

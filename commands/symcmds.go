@@ -2,11 +2,12 @@ package commands
 
 import (
 	"fmt"
-	"github.com/ntdbg/ntdbg/engine/symbols"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 func init() {

@@ -21,8 +21,8 @@ func (c *Ctx) processName() string {
 	return c.S.Process.Image
 }
 
-// DumpKindLine is the banner's description of the dump.
-func DumpKindLine(t target.Target) string {
+// dumpKindLine is the banner's description of the dump.
+func dumpKindLine(t target.Target) string {
 	if t.Kind() == target.UserFull {
 		return "User Mini Dump File with Full Memory: Only application data is available"
 	}

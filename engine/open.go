@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/ntdbg/ntdbg/dumpfmt/filetype"
 	"github.com/ntdbg/ntdbg/dumpfmt/minidump"
 	"github.com/ntdbg/ntdbg/engine/target"
 )
@@ -72,45 +72,11 @@ func OpenReader(r io.ReaderAt, size int64, name string) (target.Target, error) {
 	if !errors.Is(err, minidump.ErrNotMinidump) {
 		return nil, &OpenError{Path: name, Msg: err.Error(), Err: err}
 	}
-	var head [32]byte
-	n, _ := r.ReadAt(head[:], 0)
-	what, kernel := sniff(head[:n], size)
-	if kernel {
+	kind, what := filetype.Identify(r, size)
+	if kind.IsKernelDump() {
 		return nil, &OpenError{Path: name, Msg: fmt.Sprintf("%s; kernel dumps are not supported yet", what), Err: ErrKernelDump}
 	}
 	return nil, &OpenError{Path: name, Msg: fmt.Sprintf("%s, not a minidump (MDMP) or kernel dump (PAGEDU64)", what), Err: ErrNotDump}
-}
-
-// sniff names what a file that is not a minidump looks like.
-func sniff(b []byte, size int64) (what string, kernel bool) {
-	switch {
-	case size == 0:
-		return "the file is empty", false
-	case bytes.HasPrefix(b, []byte("PAGEDU64")):
-		return "a 64-bit kernel dump (PAGEDU64)", true
-	case bytes.HasPrefix(b, []byte("PAGEDUMP")):
-		return "a 32-bit kernel dump (PAGEDUMP)", true
-	case bytes.HasPrefix(b, []byte("MZ")):
-		return "a PE image (MZ)", false
-	case bytes.HasPrefix(b, []byte("Microsoft C/C++")):
-		return "a PDB (Microsoft C/C++ MSF)", false
-	case bytes.HasPrefix(b, []byte("MSCF")):
-		return "a cabinet (MSCF)", false
-	case len(b) < 4:
-		return fmt.Sprintf("a %d-byte file", size), false
-	}
-	return fmt.Sprintf("unknown signature %q", printable(b[:4])), false
-}
-
-func printable(b []byte) string {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e {
-			c = '.'
-		}
-		out[i] = c
-	}
-	return string(out)
 }
 
 func errText(err error) string {

@@ -8,7 +8,6 @@
 package engine
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,15 +120,7 @@ func (s *Session) Read(p []byte, addr uint64) error { return mem.ReadFull(s.Mem(
 
 // ReadPointer reads one target pointer.
 func (s *Session) ReadPointer(addr uint64) (uint64, error) {
-	ps := s.Target.Arch().PtrSize()
-	var b [8]byte
-	if err := mem.ReadFull(s.Mem(), b[:ps], addr); err != nil {
-		return 0, err
-	}
-	if ps == 4 {
-		return uint64(binary.LittleEndian.Uint32(b[:])), nil
-	}
-	return binary.LittleEndian.Uint64(b[:]), nil
+	return mem.ReadUint(s.Mem(), addr, s.Target.Arch().PtrSize())
 }
 
 // ReadUint reads an unsigned little-endian integer of size 1, 2, 4 or 8.
@@ -168,22 +159,12 @@ func (s *Session) Unwind(regs *target.Registers, max int) []unwind.Frame {
 
 // ModuleByName finds a loaded module by module name (case-insensitive).
 func (s *Session) ModuleByName(name string) *target.Module {
-	for _, m := range s.Target.Modules() {
-		if strings.EqualFold(m.Name, name) {
-			return m
-		}
-	}
-	return nil
+	return target.ModuleByName(s.Target, name)
 }
 
 // ModuleAt finds the loaded module containing addr.
 func (s *Session) ModuleAt(addr uint64) *target.Module {
-	for _, m := range s.Target.Modules() {
-		if m.Contains(addr) {
-			return m
-		}
-	}
-	return nil
+	return target.ModuleAt(s.Target.Modules(), addr)
 }
 
 // ErrBadPseudo marks an unknown or unavailable pseudo-register.

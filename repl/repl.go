@@ -83,7 +83,13 @@ func New(opts Options) *Session {
 		}
 	}
 	syms.Notify = func(msg string) { fmt.Fprintln(s.out, msg) }
-	syms.Warn = func(msg string) { s.out.Emit(commands.KindError, msg+"\n", "") }
+	syms.Warn = func(sev symbols.Severity, msg string) {
+		k := commands.KindWarning
+		if sev == symbols.SevError {
+			k = commands.KindError
+		}
+		s.out.Emit(k, msg+"\n", "")
+	}
 	if opts.Progress != nil {
 		syms.Progress = progressBar(opts.Progress)
 	}

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/ntdbg/ntdbg/dumpfmt/winctx"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
 

@@ -3,13 +3,14 @@ package pe
 import (
 	"bytes"
 	"fmt"
-	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 )
 
 var realdumps = rd.Root()

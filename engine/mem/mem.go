@@ -13,7 +13,7 @@ import (
 )
 
 // Memory is a virtual address space. ReadVirtual reads as many bytes as are
-// contiguously readable from addr and returns a *MemoryError for the first
+// contiguously readable from addr and returns an *Error for the first
 // byte that is not.
 type Memory interface {
 	ReadVirtual(p []byte, addr uint64) (int, error)

@@ -1,7 +1,7 @@
 package nt
 
 // The fallback layouts: the public NT_TIB/TEB/PEB/PEB_LDR_DATA/
-// RTL_USER_PROCESS_PARAMETERS/LDR_DATA_TABLE_ENTRY offsets (formats-spec.md
+// RTL_USER_PROCESS_PARAMETERS/LDR_DATA_TABLE_ENTRY/UNICODE_STRING offsets (formats-spec.md
 // §6.7), used field by field wherever ntdll's type information does not
 // define the field. This is the only table of Windows structure offsets in
 // ntdbg; everything else is found by name.
@@ -12,6 +12,7 @@ var fallback64 = Layout{
 	LdrLists: [3]uint64{0x10, 0x20, 0x30},
 	PpCurDir: 0x38, PpDllPath: 0x50, PpImage: 0x60, PpCmdLine: 0x70, PpEnv: 0x80, PpTitle: 0xB0,
 	EntBase: 0x30, EntFullName: 0x48, EntStamp: 0x80, EntMemLinks: 0x10,
+	UsLength: 0, UsBuffer: 8,
 }
 
 var fallback32 = Layout{
@@ -20,4 +21,5 @@ var fallback32 = Layout{
 	LdrLists: [3]uint64{0xC, 0x14, 0x1C},
 	PpCurDir: 0x24, PpDllPath: 0x30, PpImage: 0x38, PpCmdLine: 0x40, PpEnv: 0x48, PpTitle: 0x70,
 	EntBase: 0x18, EntFullName: 0x24, EntStamp: 0x44, EntMemLinks: 0x8,
+	UsLength: 0, UsBuffer: 4,
 }

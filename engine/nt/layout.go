@@ -22,6 +22,7 @@ type Layout struct {
 	LdrLists                                                                                    [3]uint64 // load, memory, init order
 	PpCurDir, PpDllPath, PpImage, PpCmdLine, PpEnv, PpTitle                                     uint64
 	EntBase, EntFullName, EntStamp, EntMemLinks                                                 uint64
+	UsLength, UsBuffer                                                                          uint64 // UNICODE_STRING
 	// FromTypes is true when at least one structure came from type information.
 	FromTypes bool
 }
@@ -57,6 +58,7 @@ func LayoutFor(arch target.Arch, tf TypeFinder) *Layout {
 		"InInitializationOrderModuleList": &l.LdrLists[2]})
 	overlay("_RTL_USER_PROCESS_PARAMETERS", map[string]*uint64{"CurrentDirectory": &l.PpCurDir, "DllPath": &l.PpDllPath,
 		"ImagePathName": &l.PpImage, "CommandLine": &l.PpCmdLine, "Environment": &l.PpEnv, "WindowTitle": &l.PpTitle})
+	overlay("_UNICODE_STRING", map[string]*uint64{"Length": &l.UsLength, "Buffer": &l.UsBuffer})
 	overlay("_LDR_DATA_TABLE_ENTRY", map[string]*uint64{"DllBase": &l.EntBase, "FullDllName": &l.EntFullName,
 		"TimeDateStamp": &l.EntStamp, "InMemoryOrderLinks": &l.EntMemLinks})
 	return &l

@@ -1,9 +1,10 @@
 package symbols
 
 import (
+	"sort"
+
 	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
 	"github.com/ntdbg/ntdbg/engine/target"
-	"sort"
 )
 
 // FrameData implements FrameDataProvider from the module's PDB: the

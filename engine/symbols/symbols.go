@@ -41,8 +41,9 @@ type Symbols struct {
 	Progress func(name string, done, total int64)
 	// Notify receives the search trace when Noisy (and warnings when Warn is nil).
 	Notify func(string)
-	// Warn receives warnings and errors (symbol files not found, bad downloads).
-	Warn  func(string)
+	// Warn receives warnings and errors (symbol files not found, bad
+	// downloads) with their severity.
+	Warn  func(Severity, string)
 	Noisy bool
 	mods  map[uint64]*ModSyms
 	gen   uint64
@@ -105,10 +106,18 @@ func (s *Symbols) say(format string, a ...any) {
 	}
 }
 
-// warn reports a warning or error line; it goes to Warn when set, else Notify.
-func (s *Symbols) warn(format string, a ...any) {
+// Severity says whether a report is a warning or an error.
+type Severity int
+
+const (
+	SevWarning Severity = iota
+	SevError
+)
+
+// report sends a warning or error line to Warn when set, else to Notify.
+func (s *Symbols) report(sev Severity, format string, a ...any) {
 	if s.Warn != nil {
-		s.Warn(fmt.Sprintf(format, a...))
+		s.Warn(sev, fmt.Sprintf(format, a...))
 		return
 	}
 	s.say(format, a...)
@@ -212,11 +221,11 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: e.Name, pdbMod: -1})
 			}
 			s.index(ms)
-			s.warn("*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
+			s.report(SevError, "*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
 			return ms
 		}
 	}
-	s.warn("*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
+	s.report(SevError, "*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
 	return ms
 }
 
@@ -414,13 +423,13 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 			err := unpackCab(tmp+"_", tmp)
 			os.Remove(tmp + "_")
 			if err != nil {
-				s.warn("*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
+				s.report(SevWarning, "*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
 				continue
 			}
 		}
 		if !validate(tmp) {
 			os.Remove(tmp)
-			s.warn("*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
+			s.report(SevWarning, "*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
 			continue
 		}
 		if err := os.Rename(tmp, dst); err != nil {

@@ -218,3 +218,16 @@ func strippedDemo(t *testing.T) (*demo.Scenario, *target.UserTarget) {
 	}
 	return sc, tg
 }
+
+// Warnings and errors reach Warn with their severity.
+func TestReportsCarrySeverity(t *testing.T) {
+	tg := demoTarget(t)
+	s := NewSymbols(tg, t.TempDir())
+	var got []string
+	s.Warn = func(sev Severity, msg string) { got = append(got, fmt.Sprintf("%d %s", sev, msg)) }
+	s.Notify = func(msg string) { t.Errorf("a report went to Notify: %q", msg) }
+	s.Load(target.ModuleByName(tg, "nsi"))
+	if len(got) != 1 || got[0] != "1 *** ERROR: Symbol file could not be found.  Defaulted to export symbols for nsi.dll - " {
+		t.Fatalf("reports %q", got)
+	}
+}

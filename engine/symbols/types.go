@@ -2,10 +2,11 @@ package symbols
 
 import (
 	"fmt"
+	"strings"
+
 	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/engine/types"
-	"strings"
 )
 
 // FindType finds a UDT or enum by name, in the named module or in every

@@ -238,6 +238,16 @@ func hex2(c byte) string {
 	return string([]byte{digits[c>>4], digits[c&15]})
 }
 
+// ModuleAt finds the module of mods containing addr.
+func ModuleAt(mods []*Module, addr uint64) *Module {
+	for _, m := range mods {
+		if m.Contains(addr) {
+			return m
+		}
+	}
+	return nil
+}
+
 // ModuleByName finds a module of t by module name (case-insensitive).
 func ModuleByName(t Target, name string) *Module {
 	for _, m := range t.Modules() {

@@ -84,11 +84,17 @@ func (v Value) UnicodeString() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return ReadUTF16(v.Mem, buf, n)
+}
+
+// ReadUTF16 reads n bytes of UTF-16 text at addr (a UNICODE_STRING's
+// Buffer and Length); n is bounded by the 16-bit Length field.
+func ReadUTF16(m mem.Memory, addr, n uint64) (string, error) {
 	if n > maxString {
 		return "", fmt.Errorf("UNICODE_STRING length %d", n)
 	}
 	b := make([]byte, n&^1)
-	if err := mem.ReadFull(v.Mem, b, buf); err != nil {
+	if err := mem.ReadFull(m, b, addr); err != nil {
 		return "", err
 	}
 	u := make([]uint16, len(b)/2)

@@ -1,8 +1,9 @@
 package unwind
 
 import (
-	"github.com/ntdbg/ntdbg/engine/mem"
 	"testing"
+
+	"github.com/ntdbg/ntdbg/engine/mem"
 )
 
 func TestFrameProgramErrors(t *testing.T) {

@@ -10,7 +10,6 @@
 package unwind
 
 import (
-	"encoding/binary"
 	"errors"
 	"iter"
 
@@ -206,25 +205,10 @@ func copyRegs(r *target.Registers) *target.Registers {
 	return &c
 }
 
-func (w *Walker) moduleAt(addr uint64) *target.Module {
-	for _, m := range w.Modules {
-		if m.Contains(addr) {
-			return m
-		}
-	}
-	return nil
-}
+func (w *Walker) moduleAt(addr uint64) *target.Module { return target.ModuleAt(w.Modules, addr) }
 
 func (w *Walker) ptr(addr uint64) (uint64, error) {
-	return w.readUint(addr, w.Arch.PtrSize())
-}
-
-func (w *Walker) readUint(addr uint64, size int) (uint64, error) {
-	var b [8]byte
-	if err := mem.ReadFull(w.Mem, b[:size], addr); err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(b[:]), nil
+	return mem.ReadUint(w.Mem, addr, w.Arch.PtrSize())
 }
 
 // Caller computes the registers of f's caller and how they were found:

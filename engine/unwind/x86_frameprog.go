@@ -2,10 +2,12 @@ package unwind
 
 import (
 	"fmt"
-	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
-	"github.com/ntdbg/ntdbg/engine/target"
 	"strconv"
 	"strings"
+
+	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // cvRegs names CodeView x86 register numbers used as $NN in programs.
@@ -77,7 +79,7 @@ func (w *Walker) runFrameProgram(prog string, vars map[string]uint32) error {
 			if err != nil {
 				return err
 			}
-			v, err := w.readUint(uint64(a), 4)
+			v, err := mem.ReadUint(w.Mem, uint64(a), 4)
 			if err != nil {
 				return err
 			}
@@ -117,7 +119,7 @@ func (w *Walker) unwindFrameData(f *Frame, fd *pdb.FrameData, calleeParams uint3
 	// further when alignment or unrecorded pushes moved it.
 	ra := start
 	for off := uint32(0); off < 0x40; off += 4 {
-		if v, err := w.readUint(uint64(start+off), 4); err == nil && w.looksLikeReturn(v) {
+		if v, err := mem.ReadUint(w.Mem, uint64(start+off), 4); err == nil && w.looksLikeReturn(v) {
 			ra = start + off
 			break
 		}

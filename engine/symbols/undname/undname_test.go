@@ -3,13 +3,13 @@ package undname
 import (
 	"bufio"
 	"bytes"
-	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 	"os"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 )
 
 // loadUndname reads testdata/peer/undname.tsv: every decorated public of the
