@@ -78,6 +78,18 @@ func errAt(off int64, what, format string, a ...any) error {
 	return &Error{Format: "minidump", Offset: off, What: what, Msg: fmt.Sprintf(format, a...)}
 }
 
+// MINIDUMP_TYPE flags in Header.Flags.
+const WithFullMemory = 0x2
+
+// TypeFlagNames names the MINIDUMP_TYPE bits in Header.Flags, bit 0 first.
+var TypeFlagNames = []string{"MiniDumpWithDataSegs", "MiniDumpWithFullMemory", "MiniDumpWithHandleData", "MiniDumpFilterMemory",
+	"MiniDumpScanMemory", "MiniDumpWithUnloadedModules", "MiniDumpWithIndirectlyReferencedMemory", "MiniDumpFilterModulePaths",
+	"MiniDumpWithProcessThreadData", "MiniDumpWithPrivateReadWriteMemory", "MiniDumpWithoutOptionalData",
+	"MiniDumpWithFullMemoryInfo", "MiniDumpWithThreadInfo", "MiniDumpWithCodeSegs", "MiniDumpWithoutAuxiliaryState",
+	"MiniDumpWithFullAuxiliaryState", "MiniDumpWithPrivateWriteCopyMemory", "MiniDumpIgnoreInaccessibleMemory",
+	"MiniDumpWithTokenInformation", "MiniDumpWithModuleHeaders", "MiniDumpFilterTriage", "MiniDumpWithAvxXStateContext",
+	"MiniDumpWithIptTrace", "MiniDumpScanInaccessiblePartialPages", "MiniDumpFilterWriteCombinedMemory"}
+
 // Header is MINIDUMP_HEADER.
 type Header struct {
 	Signature          uint32

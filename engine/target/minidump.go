@@ -192,7 +192,7 @@ func (t *UserTarget) loadModules() error {
 }
 
 func (t *UserTarget) Kind() Kind {
-	if t.file.Header.Flags&0x2 != 0 { // MiniDumpWithFullMemory
+	if t.file.Header.Flags&minidump.WithFullMemory != 0 {
 		return UserFull
 	}
 	return UserMini
@@ -223,20 +223,12 @@ func (t *UserTarget) Close() error {
 // BytesRead is how many bytes of the dump file have been read so far.
 func (t *UserTarget) BytesRead() int64 { return t.cache.BytesRead }
 
-var dumpFlagNames = []string{"MiniDumpWithDataSegs", "MiniDumpWithFullMemory", "MiniDumpWithHandleData", "MiniDumpFilterMemory",
-	"MiniDumpScanMemory", "MiniDumpWithUnloadedModules", "MiniDumpWithIndirectlyReferencedMemory", "MiniDumpFilterModulePaths",
-	"MiniDumpWithProcessThreadData", "MiniDumpWithPrivateReadWriteMemory", "MiniDumpWithoutOptionalData",
-	"MiniDumpWithFullMemoryInfo", "MiniDumpWithThreadInfo", "MiniDumpWithCodeSegs", "MiniDumpWithoutAuxiliaryState",
-	"MiniDumpWithFullAuxiliaryState", "MiniDumpWithPrivateWriteCopyMemory", "MiniDumpIgnoreInaccessibleMemory",
-	"MiniDumpWithTokenInformation", "MiniDumpWithModuleHeaders", "MiniDumpFilterTriage", "MiniDumpWithAvxXStateContext",
-	"MiniDumpWithIptTrace", "MiniDumpScanInaccessiblePartialPages", "MiniDumpFilterWriteCombinedMemory"}
-
 // Layout describes the header and every stream, known or not.
 func (t *UserTarget) Layout() *FileLayout {
 	f := t.file
 	h := f.Header
 	l := &FileLayout{Title: "User Mini Dump Analysis", Version: h.Version, Streams: int(h.NumberOfStreams), Flags: h.Flags}
-	for i, n := range dumpFlagNames {
+	for i, n := range minidump.TypeFlagNames {
 		if h.Flags&(1<<i) != 0 {
 			l.FlagNames = append(l.FlagNames, FlagName{uint64(1) << i, n})
 		}
