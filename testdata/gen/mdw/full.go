@@ -1,7 +1,6 @@
 package mdw
 
 import (
-	"bytes"
 	"encoding/binary"
 	"time"
 	"unicode/utf16"
@@ -126,24 +125,8 @@ func (f *Full) Bytes() []byte {
 	for i := range d.Threads {
 		ctxs[i] = w.context(&d.Threads[i].Ctx)
 	}
-	w.align(4)
-	at := w.off()
-	w.u32(uint32(len(d.Threads)))
-	stackRva := make([]uint32, len(d.Threads))
-	for i, t := range d.Threads {
-		w.u32(t.ID)
-		w.u32(t.Suspend)
-		w.u32(0x20) // NORMAL_PRIORITY_CLASS
-		w.u32(0)
-		w.u64(t.Teb)
-		w.u64(t.StackStart)
-		w.u32(t.StackSize)
-		stackRva[i] = w.off()
-		w.u32(0)
-		w.u32(0x4D0)
-		w.u32(ctxs[i])
-	}
-	setDir(idx[3], 3, w.off()-at, at)
+	at, size, stackRva := w.threadList(d.Threads, ctxs, 0x4D0)
+	setDir(idx[3], 3, size, at)
 
 	// ThreadInfoList (17)
 	w.align(4)
@@ -166,73 +149,18 @@ func (f *Full) Bytes() []byte {
 	setDir(idx[17], 17, w.off()-at, at)
 
 	// ModuleList (4)
-	type modAux struct{ name, cv, cvSize uint32 }
-	aux := make([]modAux, len(d.Modules))
-	for i, m := range d.Modules {
-		aux[i].name = w.str(m.Path)
-		if m.PdbName != "" {
-			w.align(4)
-			aux[i].cv = w.off()
-			w.u32(0x53445352)
-			w.raw(m.PdbGUID[:])
-			w.u32(m.PdbAge)
-			w.raw([]byte(m.PdbName))
-			w.raw([]byte{0})
-			aux[i].cvSize = w.off() - aux[i].cv
-		}
-	}
-	w.align(4)
-	at = w.off()
-	w.u32(uint32(len(d.Modules)))
-	for i, m := range d.Modules {
-		w.u64(m.Base)
-		w.u32(m.Size)
-		w.u32(m.CheckSum)
-		w.u32(m.TimeDateStamp)
-		w.u32(aux[i].name)
-		v := m.FileVersion
-		ft := uint32(2)
+	at, size = w.moduleList(d.Modules, func(i int) uint32 {
 		if i < len(f.FileTypes) && f.FileTypes[i] != 0 {
-			ft = f.FileTypes[i]
+			return f.FileTypes[i]
 		}
-		w.u32(0xFEEF04BD)
-		w.u32(0x10000)
-		w.u32(uint32(v[0])<<16 | uint32(v[1]))
-		w.u32(uint32(v[2])<<16 | uint32(v[3]))
-		w.u32(uint32(v[0])<<16 | uint32(v[1]))
-		w.u32(uint32(v[2])<<16 | uint32(v[3]))
-		w.u32(0x3F)
-		w.u32(0)
-		w.u32(0x40004)
-		w.u32(ft)
-		w.u32(0)
-		w.u32(0)
-		w.u32(0)
-		w.u32(aux[i].cvSize)
-		w.u32(aux[i].cv)
-		w.zeros(8 + 16)
-	}
-	setDir(idx[4], 4, w.off()-at, at)
+		return 2 // a DLL
+	})
+	setDir(idx[4], 4, size, at)
 
 	// UnloadedModuleList (14)
 	if len(d.Unloaded) > 0 {
-		names := make([]uint32, len(d.Unloaded))
-		for i, m := range d.Unloaded {
-			names[i] = w.str(m.Path)
-		}
-		w.align(4)
-		at = w.off()
-		w.u32(12)
-		w.u32(0x18)
-		w.u32(uint32(len(d.Unloaded)))
-		for i, m := range d.Unloaded {
-			w.u64(m.Base)
-			w.u32(m.Size)
-			w.u32(m.CheckSum)
-			w.u32(m.TimeDateStamp)
-			w.u32(names[i])
-		}
-		setDir(idx[14], 14, w.off()-at, at)
+		at, size = w.unloadedList(d.Unloaded)
+		setDir(idx[14], 14, size, at)
 	}
 
 	// MemoryInfoList (16)
@@ -255,16 +183,8 @@ func (f *Full) Bytes() []byte {
 	setDir(idx[16], 16, w.off()-at, at)
 
 	// Memory64List (9): descriptors here, data at the end of the file.
-	w.align(8)
-	at = w.off()
-	w.u64(uint64(len(d.Memory)))
-	baseRvaAt := w.off()
-	w.u64(0)
-	for _, r := range d.Memory {
-		w.u64(r.Addr)
-		w.u64(uint64(len(r.Data)))
-	}
-	setDir(idx[9], 9, w.off()-at, at)
+	at, size, baseRvaAt := w.memory64List(d.Memory)
+	setDir(idx[9], 9, size, at)
 
 	// SystemInfo (7)
 	csd := w.str(f.CSDVersion)
@@ -352,57 +272,18 @@ func (f *Full) Bytes() []byte {
 
 	// Exception (6)
 	if e := d.Exception; e != nil {
-		var ctx uint32
-		if e.Ctx != nil {
-			ctx = w.context(e.Ctx)
-		}
-		w.align(4)
-		at = w.off()
-		w.u32(e.ThreadID)
-		w.u32(0)
-		w.u32(e.Code)
-		w.u32(0)
-		w.u64(0)
-		w.u64(e.Address)
-		w.u32(uint32(len(e.Params)))
-		w.u32(0)
-		for i := 0; i < 15; i++ {
-			var p uint64
-			if i < len(e.Params) {
-				p = e.Params[i]
-			}
-			w.u64(p)
-		}
-		if e.Ctx != nil {
-			w.u32(0x4D0)
-		} else {
-			w.u32(0)
-		}
-		w.u32(ctx)
-		setDir(idx[6], 6, w.off()-at, at)
+		at, size = w.exception(e)
+		setDir(idx[6], 6, size, at)
 	}
 
 	// CommentStreamW (11)
 	if d.Comment != "" {
-		at = w.off()
-		for _, c := range utf16.Encode([]rune(d.Comment)) {
-			w.u16(c)
-		}
-		w.u16(0)
-		setDir(idx[11], 11, w.off()-at, at)
+		at, size = w.comment(d.Comment)
+		setDir(idx[11], 11, size, at)
 	}
 
 	// Memory64 data.
-	w.align(16)
-	base := w.off()
-	w.put64(baseRvaAt, uint64(base))
-	var mem bytes.Buffer
-	where := make([]uint64, len(d.Memory))
-	for i, r := range d.Memory {
-		where[i] = uint64(base) + uint64(mem.Len())
-		mem.Write(r.Data)
-	}
-	w.raw(mem.Bytes())
+	where := w.memoryData(d.Memory, baseRvaAt)
 	// Each thread's stack descriptor points at its bytes in the data.
 	for i, t := range d.Threads {
 		for j, r := range d.Memory {

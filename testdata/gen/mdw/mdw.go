@@ -6,7 +6,6 @@
 package mdw
 
 import (
-	"bytes"
 	"encoding/binary"
 	"time"
 	"unicode/utf16"
@@ -251,22 +250,8 @@ func (d *Dump) Bytes() []byte {
 			ctxs[i] = w.context(&d.Threads[i].Ctx)
 		}
 	}
-	w.align(4)
-	at = w.off()
-	w.u32(uint32(len(d.Threads)))
-	for i, t := range d.Threads {
-		w.u32(t.ID)
-		w.u32(t.Suspend)
-		w.u32(0x20)
-		w.u32(0)
-		w.u64(t.Teb)
-		w.u64(t.StackStart)
-		w.u32(t.StackSize)
-		w.u32(0) // full-memory dumps keep stack bytes in the Memory64List
-		w.u32(ctxSize)
-		w.u32(ctxs[i])
-	}
-	dir = append(dir, dirEntry{3, w.off() - at, at})
+	at, size, _ := w.threadList(d.Threads, ctxs, ctxSize)
+	dir = append(dir, dirEntry{3, size, at})
 
 	// ThreadNames (24)
 	var named []Thread
@@ -291,124 +276,30 @@ func (d *Dump) Bytes() []byte {
 	}
 
 	// ModuleList (4)
-	type modAux struct{ name, cv, cvSize uint32 }
-	aux := make([]modAux, len(d.Modules))
-	for i, m := range d.Modules {
-		aux[i].name = w.str(m.Path)
-		if m.PdbName != "" {
-			w.align(4)
-			aux[i].cv = w.off()
-			w.u32(0x53445352)
-			w.raw(m.PdbGUID[:])
-			w.u32(m.PdbAge)
-			w.raw([]byte(m.PdbName))
-			w.raw([]byte{0})
-			aux[i].cvSize = w.off() - aux[i].cv
-		}
-	}
-	w.align(4)
-	at = w.off()
-	w.u32(uint32(len(d.Modules)))
-	for i, m := range d.Modules {
-		w.u64(m.Base)
-		w.u32(m.Size)
-		w.u32(m.CheckSum)
-		w.u32(m.TimeDateStamp)
-		w.u32(aux[i].name)
-		v := m.FileVersion
-		w.u32(0xFEEF04BD)
-		w.u32(0x10000)
-		w.u32(uint32(v[0])<<16 | uint32(v[1]))
-		w.u32(uint32(v[2])<<16 | uint32(v[3]))
-		w.u32(uint32(v[0])<<16 | uint32(v[1]))
-		w.u32(uint32(v[2])<<16 | uint32(v[3]))
-		w.u32(0x3F)
-		w.u32(0)
-		w.u32(0x40004)
-		w.u32(2)
-		w.u32(0)
-		w.u32(0)
-		w.u32(0)
-		w.u32(aux[i].cvSize)
-		w.u32(aux[i].cv)
-		w.zeros(8 + 16)
-	}
-	dir = append(dir, dirEntry{4, w.off() - at, at})
+	at, size = w.moduleList(d.Modules, func(int) uint32 { return 2 }) // a DLL
+	dir = append(dir, dirEntry{4, size, at})
 
 	// UnloadedModuleList (14)
 	if len(d.Unloaded) > 0 {
-		names := make([]uint32, len(d.Unloaded))
-		for i, m := range d.Unloaded {
-			names[i] = w.str(m.Path)
-		}
-		w.align(4)
-		at = w.off()
-		w.u32(12)
-		w.u32(0x18)
-		w.u32(uint32(len(d.Unloaded)))
-		for i, m := range d.Unloaded {
-			w.u64(m.Base)
-			w.u32(m.Size)
-			w.u32(m.CheckSum)
-			w.u32(m.TimeDateStamp)
-			w.u32(names[i])
-		}
-		dir = append(dir, dirEntry{14, w.off() - at, at})
+		at, size = w.unloadedList(d.Unloaded)
+		dir = append(dir, dirEntry{14, size, at})
 	}
 
 	// Exception (6)
 	if e := d.Exception; e != nil {
-		var ctx uint32
-		if e.Ctx != nil {
-			ctx = w.context(e.Ctx)
-		}
-		w.align(4)
-		at = w.off()
-		w.u32(e.ThreadID)
-		w.u32(0)
-		w.u32(e.Code)
-		w.u32(0)
-		w.u64(0)
-		w.u64(e.Address)
-		w.u32(uint32(len(e.Params)))
-		w.u32(0)
-		for i := 0; i < 15; i++ {
-			var p uint64
-			if i < len(e.Params) {
-				p = e.Params[i]
-			}
-			w.u64(p)
-		}
-		if e.Ctx != nil {
-			w.u32(0x4D0)
-		} else {
-			w.u32(0)
-		}
-		w.u32(ctx)
-		dir = append(dir, dirEntry{6, w.off() - at, at})
+		at, size = w.exception(e)
+		dir = append(dir, dirEntry{6, size, at})
 	}
 
 	// CommentStreamW (11)
 	if d.Comment != "" {
-		at = w.off()
-		for _, c := range utf16.Encode([]rune(d.Comment)) {
-			w.u16(c)
-		}
-		w.u16(0)
-		dir = append(dir, dirEntry{11, w.off() - at, at})
+		at, size = w.comment(d.Comment)
+		dir = append(dir, dirEntry{11, size, at})
 	}
 
 	// Memory64List (9): descriptors now, data after the directory.
-	w.align(8)
-	at = w.off()
-	w.u64(uint64(len(d.Memory)))
-	baseRvaAt := w.off()
-	w.u64(0)
-	for _, r := range d.Memory {
-		w.u64(r.Addr)
-		w.u64(uint64(len(r.Data)))
-	}
-	dir = append(dir, dirEntry{9, w.off() - at, at})
+	at, size, baseRvaAt := w.memory64List(d.Memory)
+	dir = append(dir, dirEntry{9, size, at})
 
 	// Directory
 	w.align(4)
@@ -418,13 +309,7 @@ func (d *Dump) Bytes() []byte {
 		w.u32(e.size)
 		w.u32(e.rva)
 	}
-	w.align(16)
-	w.put64(baseRvaAt, uint64(w.off()))
-	var mem bytes.Buffer
-	for _, r := range d.Memory {
-		mem.Write(r.Data)
-	}
-	w.raw(mem.Bytes())
+	w.memoryData(d.Memory, baseRvaAt)
 
 	// Header: MDMP, version 0xA793 (implementation 0xA0AB as Windows 10 writes it).
 	w.put32(0, 0x504D444D)
