@@ -5,89 +5,16 @@
 package demo
 
 import (
-	"encoding/binary"
-	"sort"
 	"time"
-	"unicode/utf16"
 
 	"github.com/ntdbg/ntdbg/testdata/gen/mdw"
 )
 
 // Space is a sparse page map that becomes the dump's memory regions.
-type Space struct{ pages map[uint64][]byte }
+type Space = mdw.Pages
 
 // NewSpace returns an empty address space.
-func NewSpace() *Space { return &Space{pages: map[uint64][]byte{}} }
-
-func (s *Space) page(addr uint64) []byte {
-	p := addr &^ 0xfff
-	if s.pages[p] == nil {
-		s.pages[p] = make([]byte, 0x1000)
-	}
-	return s.pages[p]
-}
-
-// Write copies b to addr, allocating pages as needed.
-func (s *Space) Write(addr uint64, b []byte) {
-	for len(b) > 0 {
-		pg := s.page(addr)
-		n := copy(pg[addr&0xfff:], b)
-		b, addr = b[n:], addr+uint64(n)
-	}
-}
-
-// U64 writes a little-endian quad word.
-func (s *Space) U64(addr, v uint64) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	s.Write(addr, b[:])
-}
-
-// U32 writes a little-endian double word.
-func (s *Space) U32(addr uint64, v uint32) {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], v)
-	s.Write(addr, b[:])
-}
-
-// UTF16 writes a NUL-terminated UTF-16 string and returns its byte length (without NUL).
-func (s *Space) UTF16(addr uint64, str string) int {
-	u := utf16.Encode([]rune(str))
-	b := make([]byte, 2*len(u)+2)
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], c)
-	}
-	s.Write(addr, b)
-	return 2 * len(u)
-}
-
-// UnicodeString writes a UNICODE_STRING at addr whose buffer is at buf.
-func (s *Space) UnicodeString(addr, buf uint64, str string) {
-	n := s.UTF16(buf, str)
-	var b [16]byte
-	binary.LittleEndian.PutUint16(b[0:], uint16(n))
-	binary.LittleEndian.PutUint16(b[2:], uint16(n+2))
-	binary.LittleEndian.PutUint64(b[8:], buf)
-	s.Write(addr, b[:])
-}
-
-// Regions merges adjacent pages into regions, in address order.
-func (s *Space) Regions() []mdw.Region {
-	var addrs []uint64
-	for a := range s.pages {
-		addrs = append(addrs, a)
-	}
-	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
-	var out []mdw.Region
-	for _, a := range addrs {
-		if n := len(out); n > 0 && out[n-1].Addr+uint64(len(out[n-1].Data)) == a {
-			out[n-1].Data = append(out[n-1].Data, s.pages[a]...)
-			continue
-		}
-		out = append(out, mdw.Region{Addr: a, Data: append([]byte(nil), s.pages[a]...)})
-	}
-	return out
-}
+func NewSpace() *Space { return mdw.NewPages() }
 
 const (
 	pid      = 0xc08

@@ -67,15 +67,8 @@ type sim32 struct {
 }
 
 func (c *sim32) read32(a uint32) uint32 {
-	pg := c.sp.page(uint64(a))
-	if a&0xfff > 0xffc {
-		var b [4]byte
-		for i := range b {
-			b[i] = c.sp.page(uint64(a) + uint64(i))[(a+uint32(i))&0xfff]
-		}
-		return binary.LittleEndian.Uint32(b[:])
-	}
-	return binary.LittleEndian.Uint32(pg[a&0xfff:])
+	c.sp.Commit(uint64(a), 4) // a read captures the pages, as the simulated stack must be in the dump
+	return binary.LittleEndian.Uint32(c.sp.Read(uint64(a), 4))
 }
 
 func (c *sim32) push(v uint32) {
