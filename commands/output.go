@@ -11,6 +11,7 @@ const (
 	KindError        // a command's error (WinDbg's error wording)
 	KindWarning      // a warning ("WARNING: ...", "*** WARNING: ...")
 	KindLink         // text that stands for a command (a DML link)
+	KindPrompt       // the prompt echoed before a command
 )
 
 // Sink is an output that keeps kinds. Output that is not a Sink gets plain text.

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"sync"
 
 	"github.com/ntdbg/ntdbg/commands"
 )
 
 // Output sends everything to the terminal (or stdout) and, while a log is
-// open, to the log file too, with colour escapes removed. Writes to the log
+// open, to the log file too; colour (from Emit's kinds) reaches the terminal only. Writes to the log
 // are unbuffered, so a crash or an abrupt end loses nothing already printed.
 type Output struct {
 	mu   sync.Mutex
@@ -24,8 +23,6 @@ type Output struct {
 	logErr  error
 }
 
-var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
-
 func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -33,7 +30,7 @@ func (o *Output) Write(p []byte) (int, error) {
 	var err error
 	n, err = o.term.Write(p)
 	if o.log != nil {
-		o.logWrite(ansi.ReplaceAll(p, nil))
+		o.logWrite(p)
 	}
 	return n, err
 }
@@ -76,7 +73,7 @@ func (o *Output) LogOnly(s string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.log != nil {
-		o.logWrite([]byte(ansi.ReplaceAllString(s, "")))
+		o.logWrite([]byte(s))
 	}
 }
 

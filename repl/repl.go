@@ -153,17 +153,19 @@ func (s *Session) finish() int {
 // runLine echoes (when asked) and runs one input line; true means quit.
 func (s *Session) runLine(line string, echo bool) bool {
 	if echo {
-		fmt.Fprintf(s.out, "%s%s\n", s.colorPrompt(), line)
+		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
+		fmt.Fprintf(s.out, "%s\n", line)
 	}
 	err := s.ctx.Execute(line)
 	return err == commands.ErrQuit || s.quit
 }
 
+// colorPrompt is the prompt readline shows (it draws it itself).
 func (s *Session) colorPrompt() string {
 	if !s.opts.Color {
 		return s.Prompt()
 	}
-	return color.New(color.FgCyan, color.Bold).Sprint(s.Prompt())
+	return colourKind(commands.KindPrompt, s.Prompt())
 }
 
 // batch reads commands from a pipe or file: each is echoed after the prompt
@@ -243,8 +245,9 @@ func progressBar(w io.Writer) func(name string, done, total int64) {
 }
 
 var (
-	errColour  = color.New(color.FgRed, color.Bold)
-	warnColour = color.New(color.FgYellow)
+	promptColour = color.New(color.FgCyan, color.Bold)
+	errColour    = color.New(color.FgRed, color.Bold)
+	warnColour   = color.New(color.FgYellow)
 )
 
 // colourKind marks errors red and warnings yellow on a terminal.
@@ -254,6 +257,8 @@ func colourKind(k commands.Kind, l string) string {
 		return errColour.Sprint(l)
 	case commands.KindWarning:
 		return warnColour.Sprint(l)
+	case commands.KindPrompt:
+		return promptColour.Sprint(l)
 	}
 	return l
 }
