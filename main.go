@@ -69,8 +69,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logo := fs.String("logo", "", "open a log `file` (overwrite) before anything is printed")
 	sym := fs.String("y", "", "symbol search `path`")
 	img := fs.String("i", "", "executable image search `path`")
+	lines := fs.Bool("lines", false, "source line support on from the start (.lines toggles it)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath]")
+		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath] [-lines]")
 		fmt.Fprintln(stderr, "With no dump, ntdbg opens its bundled demo dump.")
 		fs.PrintDefaults()
 	}
@@ -126,7 +127,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	s := repl.New(repl.Options{Registry: reg,
 		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
-		SymbolPath: symPath, ImagePath: imgPath, Stdin: stdin, Stdout: stdout,
+		SymbolPath: symPath, ImagePath: imgPath, Lines: *lines, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
 	})
 	return s.Run()

@@ -22,12 +22,12 @@ var goldenCases = []struct {
 	real       bool
 	args       []string
 }{
-	{"sigsegv", shared + "/lldb/sigsegv.dmp", true, []string{"-y", shared + "/lldb/sigsegv.pdb"}},
+	{"sigsegv", shared + "/lldb/sigsegv.dmp", true, []string{"-lines", "-y", shared + "/lldb/sigsegv.pdb"}},
 	{"tiny-xsave", shared + "/breakpad/tiny-exe-with-cet-xsave.dmp", true, nil},
 	{"minidump2", shared + "/breakpad/minidump2.dmp", true, nil},
 	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
-	{"demo", "testdata/demo/demo.dmp", false, []string{"-y", "testdata/fixtures/bin"}},
-	{"x86fpo", "testdata/demo/x86.dmp", false, []string{"-y", "testdata/fixtures/bin"}},
+	{"demo", "testdata/demo/demo.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
+	{"x86fpo", "testdata/demo/x86.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as

@@ -382,3 +382,26 @@ func FuzzDumpSession(f *testing.F) {
 		}
 	})
 }
+
+// Source lines are off until .lines turns them on, as in cdb
+// (msdocs -lines--toggle-source-line-support-.md: console debuggers start
+// with them off).
+func TestLinesToggle(t *testing.T) {
+	c, out := newCtx(t)
+	c.S.SetThread(4)
+	if got := run(t, c, out, "kcn 2"); strings.Contains(got, " @ ") {
+		t.Fatalf("source lines while off:\n%s", got)
+	}
+	if got := run(t, c, out, ".lines"); got != "Line number information will be loaded\n" {
+		t.Fatalf(".lines: %q", got)
+	}
+	if got := run(t, c, out, "kcn 2"); !regexp.MustCompile(`\[[^\]]+ @ \d+\] \n`).MatchString(got) {
+		t.Fatalf("no source lines while on:\n%s", got)
+	}
+	if got := run(t, c, out, ".lines -d"); got != "Line number information will not be loaded\n" {
+		t.Fatalf(".lines -d: %q", got)
+	}
+	if got := run(t, c, out, ".lines -x"); !strings.Contains(got, "Syntax error") {
+		t.Fatalf(".lines -x: %q", got)
+	}
+}

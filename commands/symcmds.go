@@ -25,6 +25,33 @@ func init() {
 		Summary: "drop loaded symbols so they load again (lazily, or now with /f)", Run: cmdReload})
 	Register(&Command{Name: "!sym", Family: "symbols", Syntax: "!sym noisy | quiet",
 		Summary: "turn the symbol search trace on or off", Run: cmdSym})
+	Register(&Command{Name: ".lines", Family: "symbols", Syntax: ".lines [-e | -d | -t]",
+		Summary: "turn source line support on (-e), off (-d) or over (-t, the default)",
+		Help: "Off at start, as in cdb and kd (WinDbg's GUI starts with it on); `ntdbg -lines` starts with it on.\n" +
+			"While it is on, `k` and `.frame` end frames that private symbols place with ` [file @ line] `.",
+		Run: cmdLines})
+}
+
+func cmdLines(c *Ctx, inv *Invocation) error {
+	if err := c.needSymbols(); err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(inv.Args)) {
+	case "", "-t":
+		c.SymConfig.Lines = !c.SymConfig.Lines
+	case "-e":
+		c.SymConfig.Lines = true
+	case "-d":
+		c.SymConfig.Lines = false
+	default:
+		return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff}
+	}
+	if c.SymConfig.Lines {
+		c.Println("Line number information will be loaded")
+	} else {
+		c.Println("Line number information will not be loaded")
+	}
+	return nil
 }
 
 func (c *Ctx) needSymbols() error {

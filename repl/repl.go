@@ -30,6 +30,7 @@ type Options struct {
 	LogFile     string // -logo
 	SymbolPath  string
 	ImagePath   string
+	Lines       bool // -lines: source line support from the start
 	Stdin       io.Reader
 	Stdout      io.Writer
 	Interactive bool // stdin and stdout are terminals
@@ -77,6 +78,7 @@ func New(opts Options) *Session {
 	s := &Session{opts: opts, out: &Output{term: opts.Stdout}}
 	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s, Registry: opts.Registry}
 	syms := symbols.NewSymbols(opts.Target, opts.SymbolPath)
+	syms.Lines = opts.Lines
 	for _, d := range strings.Split(opts.ImagePath, ";") {
 		if d = strings.TrimSpace(d); d != "" {
 			syms.ImagePath = append(syms.ImagePath, d)

@@ -45,6 +45,10 @@ type Symbols struct {
 	// downloads) with their severity.
 	Warn  func(Severity, string)
 	Noisy bool
+	// Lines is source line support (SYMOPT_LOAD_LINES): off by default, as
+	// in cdb and kd; -lines and .lines turn it on. Line answers nothing
+	// while it is off.
+	Lines bool
 	mods  map[uint64]*ModSyms
 	gen   uint64
 }
@@ -658,8 +662,12 @@ func (s *Symbols) Nearest(addr uint64) (*target.Module, string, uint64, bool) {
 	return m, e.name, uint64(rva - e.rva), true
 }
 
-// Line returns the source line of an address, when private symbols have it.
+// Line returns the source line of an address, when private symbols have it
+// and line support is on.
 func (s *Symbols) Line(addr uint64) (Line, bool) {
+	if !s.Lines {
+		return Line{}, false
+	}
 	var m *target.Module
 	for _, mm := range s.target.Modules() {
 		if mm.Contains(addr) {
