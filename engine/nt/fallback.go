@@ -2,7 +2,7 @@ package nt
 
 // The fallback layouts: the public NT_TIB/TEB/PEB/PEB_LDR_DATA/
 // RTL_USER_PROCESS_PARAMETERS/LDR_DATA_TABLE_ENTRY/UNICODE_STRING offsets (formats-spec.md
-// §6.7), used field by field wherever ntdll's type information does not
+// §6.7) and winnt.h's RTL_CRITICAL_SECTION/RTL_CRITICAL_SECTION_DEBUG, used field by field wherever ntdll's type information does not
 // define the field. This is the only table of Windows structure offsets in
 // ntdbg; everything else is found by name.
 
@@ -13,6 +13,8 @@ var fallback64 = Layout{
 	PpCurDir: 0x38, PpDllPath: 0x50, PpImage: 0x60, PpCmdLine: 0x70, PpEnv: 0x80, PpTitle: 0xB0,
 	EntBase: 0x30, EntFullName: 0x48, EntStamp: 0x80, EntMemLinks: 0x10,
 	UsLength: 0, UsBuffer: 8,
+	CsDebugInfo: 0, CsLockCount: 8, CsRecursion: 0xC, CsOwner: 0x10, CsSemaphore: 0x18, CsSpinCount: 0x20, CsSize: 0x28,
+	CsdType: 0, CsdBackTrace: 2, CsdSection: 8, CsdLocksList: 0x10, CsdEntryCount: 0x20, CsdContention: 0x24, CsdFlags: 0x28,
 }
 
 var fallback32 = Layout{
@@ -22,4 +24,6 @@ var fallback32 = Layout{
 	PpCurDir: 0x24, PpDllPath: 0x30, PpImage: 0x38, PpCmdLine: 0x40, PpEnv: 0x48, PpTitle: 0x70,
 	EntBase: 0x18, EntFullName: 0x24, EntStamp: 0x44, EntMemLinks: 0x8,
 	UsLength: 0, UsBuffer: 4,
+	CsDebugInfo: 0, CsLockCount: 4, CsRecursion: 8, CsOwner: 0xC, CsSemaphore: 0x10, CsSpinCount: 0x14, CsSize: 0x18,
+	CsdType: 0, CsdBackTrace: 2, CsdSection: 4, CsdLocksList: 8, CsdEntryCount: 0x10, CsdContention: 0x14, CsdFlags: 0x18,
 }

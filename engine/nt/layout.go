@@ -23,6 +23,9 @@ type Layout struct {
 	PpCurDir, PpDllPath, PpImage, PpCmdLine, PpEnv, PpTitle                                     uint64
 	EntBase, EntFullName, EntStamp, EntMemLinks                                                 uint64
 	UsLength, UsBuffer                                                                          uint64 // UNICODE_STRING
+	// _RTL_CRITICAL_SECTION and _RTL_CRITICAL_SECTION_DEBUG.
+	CsDebugInfo, CsLockCount, CsRecursion, CsOwner, CsSemaphore, CsSpinCount, CsSize        uint64
+	CsdType, CsdBackTrace, CsdSection, CsdLocksList, CsdEntryCount, CsdContention, CsdFlags uint64
 	// FromTypes is true when at least one structure came from type information.
 	FromTypes bool
 }
@@ -59,6 +62,14 @@ func LayoutFor(arch target.Arch, tf TypeFinder) *Layout {
 	overlay("_RTL_USER_PROCESS_PARAMETERS", map[string]*uint64{"CurrentDirectory": &l.PpCurDir, "DllPath": &l.PpDllPath,
 		"ImagePathName": &l.PpImage, "CommandLine": &l.PpCmdLine, "Environment": &l.PpEnv, "WindowTitle": &l.PpTitle})
 	overlay("_UNICODE_STRING", map[string]*uint64{"Length": &l.UsLength, "Buffer": &l.UsBuffer})
+	overlay("_RTL_CRITICAL_SECTION", map[string]*uint64{"DebugInfo": &l.CsDebugInfo, "LockCount": &l.CsLockCount,
+		"RecursionCount": &l.CsRecursion, "OwningThread": &l.CsOwner, "LockSemaphore": &l.CsSemaphore, "SpinCount": &l.CsSpinCount})
+	if ref, err := tf.FindType("ntdll", "_RTL_CRITICAL_SECTION"); err == nil && ref.TypeSize(ref.Index()) > 0 {
+		l.CsSize = ref.TypeSize(ref.Index())
+	}
+	overlay("_RTL_CRITICAL_SECTION_DEBUG", map[string]*uint64{"Type": &l.CsdType, "CreatorBackTraceIndex": &l.CsdBackTrace,
+		"CriticalSection": &l.CsdSection, "ProcessLocksList": &l.CsdLocksList, "EntryCount": &l.CsdEntryCount,
+		"ContentionCount": &l.CsdContention, "Flags": &l.CsdFlags})
 	overlay("_LDR_DATA_TABLE_ENTRY", map[string]*uint64{"DllBase": &l.EntBase, "FullDllName": &l.EntFullName,
 		"TimeDateStamp": &l.EntStamp, "InMemoryOrderLinks": &l.EntMemLinks})
 	return &l
