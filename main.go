@@ -11,75 +11,68 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/extensions"
 	"github.com/ntdbg/ntdbg/repl"
 )
 
-//go:embed testdata/demo/demo.dmp
-var demoDump []byte
-
-// The demo's PDBs ship inside the binary so that the demo has symbols
-// without any set-up; they are written to a temporary folder on first use.
+// The bundled dumps open when no dump is named (or with -demo): the Hyper-V
+// hang's vmms.exe dump and its symbol store, both read straight from the
+// binary (nothing is written to disk). Every new bundled scenario goes
+// into the bundles table below.
 //
-//go:embed testdata/fixtures/bin/ntdll.pdb testdata/fixtures/bin/kernel32.pdb testdata/fixtures/bin/nsi.pdb
-//go:embed testdata/fixtures/bin/IPHLPAPI.pdb testdata/fixtures/bin/RPCRT4.pdb testdata/fixtures/bin/vmms.pdb
-var demoSymbols embed.FS
+//go:embed testdata/scenarios/hyperv-hang/vmms.dmp
+var vmmsDump []byte
 
-// demoSymbolDir writes the embedded PDBs to a per-user temporary folder
-// and returns it ("" when that fails).
-func demoSymbolDir() string {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("ntdbg-demo-symbols-%d", os.Getuid()))
-	entries, err := fs.ReadDir(demoSymbols, "testdata/fixtures/bin")
-	if err != nil || os.MkdirAll(dir, 0o755) != nil {
-		return ""
-	}
-	for _, e := range entries {
-		data, err := demoSymbols.ReadFile("testdata/fixtures/bin/" + e.Name())
-		if err != nil {
-			return ""
-		}
-		dst := filepath.Join(dir, e.Name())
-		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
-			continue
-		}
-		if os.WriteFile(dst, data, 0o644) != nil {
-			return ""
-		}
-	}
-	return dir
+//go:embed testdata/scenarios/hyperv-hang/symbols
+var vmmsSymbols embed.FS
+
+// bundle is a dump built into ntdbg with the symbol store it needs.
+type bundle struct {
+	name, file string // -demo name; the file it comes from, for the banner
+	dump       []byte
+	symbols    fs.FS // holds the store as symbols/
 }
 
-const demoName = "<bundled demo: testdata/demo/demo.dmp>"
+func bundles() map[string]bundle {
+	syms, err := fs.Sub(vmmsSymbols, "testdata/scenarios/hyperv-hang")
+	if err != nil {
+		panic(err) // the embed pattern above guarantees the folder
+	}
+	return map[string]bundle{
+		"user": {"user", "testdata/scenarios/hyperv-hang/vmms.dmp", vmmsDump, syms},
+	}
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ntdbg", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dump := fs.String("z", "", "crash dump `file` to open")
-	cmds := fs.String("c", "", "initial `commands`, separated by ';'")
-	script := fs.String("cf", "", "script `file` to run at start-up")
-	logo := fs.String("logo", "", "open a log `file` (overwrite) before anything is printed")
-	sym := fs.String("y", "", "symbol search `path`")
-	img := fs.String("i", "", "executable image search `path`")
-	lines := fs.Bool("lines", false, "source line support on from the start (.lines toggles it)")
-	fs.Usage = func() {
+	flags := flag.NewFlagSet("ntdbg", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	dump := flags.String("z", "", "crash dump `file` to open")
+	cmds := flags.String("c", "", "initial `commands`, separated by ';'")
+	script := flags.String("cf", "", "script `file` to run at start-up")
+	logo := flags.String("logo", "", "open a log `file` (overwrite) before anything is printed")
+	sym := flags.String("y", "", "symbol search `path`")
+	img := flags.String("i", "", "executable image search `path`")
+	demo := flags.String("demo", "", "open a bundled dump by `name` (user: the Hyper-V hang's vmms.exe); the default with no dump")
+	lines := flags.Bool("lines", false, "source line support on from the start (.lines toggles it)")
+	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath] [-lines]")
-		fmt.Fprintln(stderr, "With no dump, ntdbg opens its bundled demo dump.")
-		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "With no dump, ntdbg opens its bundled dump (-demo user): the Hyper-V hang's vmms.exe.")
+		flags.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	if *dump == "" && fs.NArg() > 0 {
-		*dump = fs.Arg(0)
+	if *dump == "" && flags.NArg() > 0 {
+		*dump = flags.Arg(0)
 	}
 	symPath := *sym
 	if symPath == "" {
@@ -90,18 +83,35 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		imgPath = os.Getenv("_NT_EXECUTABLE_IMAGE_PATH")
 	}
 	var tgt target.Target
+	var symBundle fs.FS
 	notice := ""
 	path := *dump
-	if path == "" {
-		t, err := engine.OpenReader(bytes.NewReader(demoDump), int64(len(demoDump)), demoName)
+	if path == "" || *demo != "" {
+		if path != "" {
+			fmt.Fprintln(stderr, "ntdbg: -demo and a dump file exclude each other")
+			return 2
+		}
+		name := *demo
+		if name == "" {
+			name = "user"
+		}
+		b, ok := bundles()[name]
+		if !ok {
+			fmt.Fprintf(stderr, "ntdbg: no bundled dump named %q (there is: user)\n", name)
+			return 2
+		}
+		path = "<bundled: " + b.file + ">"
+		t, err := engine.OpenReader(bytes.NewReader(b.dump), int64(len(b.dump)), path)
 		if err != nil {
-			fmt.Fprintf(stderr, "ntdbg: the bundled demo dump does not open: %v\n", err)
+			fmt.Fprintf(stderr, "ntdbg: the bundled dump does not open: %v\n", err)
 			return 1
 		}
-		tgt, path = t, demoName
-		notice = "ntdbg: no dump given; opening the bundled demo dump (ntdbg -z <file> opens your own)."
+		tgt, symBundle = t, b.symbols
+		notice = fmt.Sprintf("ntdbg: opening the bundled dump %s with its bundled symbols (ntdbg -z <file> opens your own).", b.file)
 		if symPath == "" {
-			symPath = demoSymbolDir()
+			symPath = symbols.BundlePrefix + "symbols"
+		} else {
+			symPath = symbols.BundlePrefix + "symbols;" + symPath
 		}
 	} else {
 		t, err := engine.Open(path, engine.Options{})
@@ -127,7 +137,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	s := repl.New(repl.Options{Registry: reg,
 		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
-		SymbolPath: symPath, ImagePath: imgPath, Lines: *lines, Stdin: stdin, Stdout: stdout,
+		SymbolPath: symPath, SymbolBundle: symBundle, ImagePath: imgPath, Lines: *lines, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
 	})
 	return s.Run()

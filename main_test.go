@@ -168,11 +168,29 @@ func TestBadDumpsGetAClearMessage(t *testing.T) {
 	}
 }
 
-func TestDemoWithoutArguments(t *testing.T) {
+// With no dump, and with -demo user, ntdbg opens the bundled Hyper-V dump
+// with its symbols from inside the binary, and writes nothing to disk.
+func TestBundledDump(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("_NT_SYMBOL_PATH", "")
+	t.Setenv("_NT_ALT_SYMBOL_PATH", "")
+	for _, args := range [][]string{nil, {"-demo", "user"}} {
+		var out, errb bytes.Buffer
+		code := run(args, strings.NewReader("~\nlm m ntdll\n!cs -l\nq\n"), &out, &errb)
+		o := out.String()
+		if code != 0 || !strings.Contains(o, "opening the bundled dump testdata/scenarios/hyperv-hang/vmms.dmp with its bundled symbols") ||
+			strings.Count(o, "  Id: c08.") != 183 || !strings.Contains(o, "(private pdb symbols)  bundled:symbols/ntdll.pdb/") ||
+			!strings.Contains(o, "OwningThread       = 0x00000000000043d8") {
+			t.Errorf("%v: exit %d:\n%s%s", args, code, o, errb.String())
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the bundled session wrote %v to the temporary folder", left)
+	}
 	var out, errb bytes.Buffer
-	code := run(nil, strings.NewReader("~\nq\n"), &out, &errb)
-	if code != 0 || !strings.Contains(out.String(), "opening the bundled demo dump") || !strings.Contains(out.String(), "Id: c08.43d8") {
-		t.Errorf("exit %d:\n%s", code, out.String())
+	if code := run([]string{"-demo", "kernelx"}, strings.NewReader(""), &out, &errb); code != 2 || !strings.Contains(errb.String(), `no bundled dump named "kernelx"`) {
+		t.Errorf("unknown bundle: exit %d %q", code, errb.String())
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 
 const (
 	csDumpPath = "../testdata/scenarios/hyperv-hang/vmms.dmp"
-	csSymPath = "../testdata/scenarios/hyperv-hang/symbols"
+	csSymPath  = "../testdata/scenarios/hyperv-hang/symbols"
 )
 
 // patched is a target whose memory has some bytes replaced: a broken

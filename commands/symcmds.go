@@ -178,17 +178,12 @@ func (c *Ctx) printSympath() {
 		status := "Deferred"
 		if !e.IsServer() {
 			status = "OK"
-			if !fileOrDirExists(e.Dir) {
+			if !c.SymConfig.PathExists(e.Dir) {
 				status = "Error"
 			}
 		}
 		c.Printf("%-46s %s\n", status, e.Raw)
 	}
-}
-
-func fileOrDirExists(p string) bool {
-	_, err := statPath(p)
-	return err == nil
 }
 
 func cmdSympath(c *Ctx, inv *Invocation) error {

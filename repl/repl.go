@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,19 +24,22 @@ import (
 
 // Options are the cdb-like command-line settings.
 type Options struct {
-	DumpPath    string // shown in `Loading Dump File [..]`
-	Target      target.Target
-	Commands    string // -c
-	ScriptFile  string // -cf
-	LogFile     string // -logo
-	SymbolPath  string
-	ImagePath   string
-	Lines       bool // -lines: source line support from the start
-	Stdin       io.Reader
-	Stdout      io.Writer
-	Interactive bool // stdin and stdout are terminals
-	Color       bool
-	Notice      string // printed before the banner (the demo-dump note)
+	DumpPath   string // shown in `Loading Dump File [..]`
+	Target     target.Target
+	Commands   string // -c
+	ScriptFile string // -cf
+	LogFile    string // -logo
+	SymbolPath string
+	ImagePath  string
+	Lines      bool // -lines: source line support from the start
+	// SymbolBundle is the symbol store built into ntdbg (path elements
+	// starting with symbols.BundlePrefix read from it).
+	SymbolBundle fs.FS
+	Stdin        io.Reader
+	Stdout       io.Writer
+	Interactive  bool // stdin and stdout are terminals
+	Color        bool
+	Notice       string // printed before the banner (the demo-dump note)
 	// Progress receives symbol download progress (stderr, when it is a terminal).
 	Progress io.Writer
 	// Registry is the command set (nil: the core commands).
@@ -79,6 +83,7 @@ func New(opts Options) *Session {
 	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s, Registry: opts.Registry}
 	syms := symbols.NewSymbols(opts.Target, opts.SymbolPath)
 	syms.Lines = opts.Lines
+	syms.Bundle = opts.SymbolBundle
 	for _, d := range strings.Split(opts.ImagePath, ";") {
 		if d = strings.TrimSpace(d); d != "" {
 			syms.ImagePath = append(syms.ImagePath, d)

@@ -3,8 +3,10 @@ package symbols
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -49,8 +51,11 @@ type Symbols struct {
 	// in cdb and kd; -lines and .lines turn it on. Line answers nothing
 	// while it is off.
 	Lines bool
-	mods  map[uint64]*ModSyms
-	gen   uint64
+	// Bundle holds the symbol files built into ntdbg, reached through path
+	// elements that start with BundlePrefix.
+	Bundle fs.FS
+	mods   map[uint64]*ModSyms
+	gen    uint64
 }
 
 // ModSyms is the symbol state of one module.
@@ -199,9 +204,9 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 	if m.PdbName != "" && m.PdbGUID != "" {
 		name := BaseName(m.PdbName)
 		index := fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)
-		path := s.find(name, index, func(p string) bool { return validPDB(p, m.PdbGUID) })
+		path := s.find(name, index, func(p string) bool { return s.validPDB(p, m.PdbGUID) })
 		if path != "" {
-			if f, err := openPDBFile(path); err == nil {
+			if f, err := s.openPDBFile(path); err == nil {
 				ms.PDB, ms.PdbPath = f, path
 				ms.dbi, _ = f.DBI()
 				ms.State = SymPDB
@@ -245,10 +250,33 @@ func hasPrivateSymbols(f *pdb.File, d *pdb.DBI) bool {
 // openCached opens a file behind a block cache. Symbol files stay open for
 // the session (streams are read on demand); callers that only check a file
 // close it.
-func openCached(path string, blocks int) (*mem.CachedReader, *os.File, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
+func (s *Symbols) openCached(path string, blocks int) (*mem.CachedReader, io.Closer, error) {
+	var fh interface {
+		io.ReaderAt
+		io.Closer
+		Stat() (fs.FileInfo, error)
+	}
+	if name, ok := s.bundled(path); ok {
+		f, err := s.Bundle.Open(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		ra, ok := f.(interface {
+			io.ReaderAt
+			io.Closer
+			Stat() (fs.FileInfo, error)
+		})
+		if !ok {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: the bundle's files cannot be read at an offset", path)
+		}
+		fh = ra
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		fh = f
 	}
 	st, err := fh.Stat()
 	if err != nil {
@@ -258,8 +286,21 @@ func openCached(path string, blocks int) (*mem.CachedReader, *os.File, error) {
 	return mem.NewCachedReader(fh, st.Size(), 16<<10, blocks), fh, nil
 }
 
-func openPDBFile(path string) (*pdb.File, error) {
-	cr, fh, err := openCached(path, 256)
+// BundlePrefix starts the symbol path elements that name folders of Bundle,
+// the symbol files built into ntdbg for its bundled dumps (`bundled:symbols`).
+const BundlePrefix = "bundled:"
+
+// bundled maps a path under BundlePrefix to its name in Bundle.
+func (s *Symbols) bundled(p string) (string, bool) {
+	if s.Bundle == nil || !strings.HasPrefix(p, BundlePrefix) {
+		return "", false
+	}
+	name := path.Clean(filepath.ToSlash(strings.TrimPrefix(p, BundlePrefix)))
+	return name, fs.ValidPath(name)
+}
+
+func (s *Symbols) openPDBFile(path string) (*pdb.File, error) {
+	cr, fh, err := s.openCached(path, 256)
 	if err != nil {
 		return nil, err
 	}
@@ -272,8 +313,8 @@ func openPDBFile(path string) (*pdb.File, error) {
 	return f, nil
 }
 
-func validPDB(path, guid string) bool {
-	cr, fh, err := openCached(path, 4)
+func (s *Symbols) validPDB(path, guid string) bool {
+	cr, fh, err := s.openCached(path, 4)
 	if err != nil {
 		return false
 	}
@@ -355,7 +396,7 @@ func (s *Symbols) find(name, index string, validate func(string) bool) string {
 	for _, e := range s.Path {
 		if !e.IsServer() {
 			// An element may name the file itself (-y c:\syms\app.pdb).
-			if fileExists(e.Dir) && strings.EqualFold(filepath.Base(e.Dir), name) {
+			if s.fileExists(e.Dir) && strings.EqualFold(filepath.Base(e.Dir), name) {
 				if validate(e.Dir) {
 					return e.Dir
 				}
@@ -363,7 +404,7 @@ func (s *Symbols) find(name, index string, validate func(string) bool) string {
 			}
 			ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
 			for _, c := range []string{filepath.Join(e.Dir, name), filepath.Join(e.Dir, "symbols", ext, name), filepath.Join(e.Dir, ext, name), filepath.Join(e.Dir, rel)} {
-				if fileExists(c) {
+				if s.fileExists(c) {
 					if validate(c) {
 						return c
 					}
@@ -379,7 +420,22 @@ func (s *Symbols) find(name, index string, validate func(string) bool) string {
 	return ""
 }
 
-func fileExists(p string) bool {
+// PathExists reports whether a symbol path folder or file exists (on disk,
+// or in the bundle).
+func (s *Symbols) PathExists(p string) bool {
+	if name, ok := s.bundled(p); ok {
+		_, err := fs.Stat(s.Bundle, name)
+		return err == nil
+	}
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func (s *Symbols) fileExists(p string) bool {
+	if name, ok := s.bundled(p); ok {
+		st, err := fs.Stat(s.Bundle, name)
+		return err == nil && st.Mode().IsRegular()
+	}
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
 }
@@ -392,7 +448,7 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 				cache = t
 			}
 			for _, c := range []string{filepath.Join(t, rel), filepath.Join(t, name[:min(2, len(name))], rel)} {
-				if fileExists(c) {
+				if s.fileExists(c) {
 					if validate(c) {
 						return c
 					}
@@ -552,7 +608,7 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 	}
 	index := fmt.Sprintf("%08X%x", m.TimeDateStamp, m.Size)
 	valid := func(p string) bool {
-		cr, fh, err := openCached(p, 4)
+		cr, fh, err := s.openCached(p, 4)
 		if err != nil {
 			return false
 		}
@@ -563,7 +619,7 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 	var path string
 	for _, dir := range s.ImagePath {
 		for _, c := range []string{filepath.Join(dir, m.ImageName)} {
-			if fileExists(c) && valid(c) {
+			if s.fileExists(c) && valid(c) {
 				path = c
 			}
 		}
@@ -575,7 +631,7 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 		path = s.find(m.ImageName, index, valid)
 	}
 	if path != "" {
-		if f, err := openImageFile(path); err == nil {
+		if f, err := s.openImageFile(path); err == nil {
 			ms.image, ms.imgFile = f, path
 		}
 	}
@@ -614,8 +670,8 @@ func (s *Symbols) IsCode(m *target.Module, addr uint64) (bool, bool) {
 	return false, true
 }
 
-func openImageFile(path string) (*pe.File, error) {
-	cr, fh, err := openCached(path, 64)
+func (s *Symbols) openImageFile(path string) (*pe.File, error) {
+	cr, fh, err := s.openCached(path, 64)
 	if err != nil {
 		return nil, err
 	}
