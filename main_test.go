@@ -16,6 +16,11 @@ var update = flag.Bool("update", false, "rewrite golden transcripts")
 
 var shared = strings.TrimSuffix(rd.Root(), string(filepath.Separator))
 
+const (
+	hypervDump = "testdata/scenarios/hyperv-hang/vmms.dmp"
+	hypervSyms = "testdata/scenarios/hyperv-hang/symbols"
+)
+
 // goldenCases pairs each dump with the command script in testdata/golden.
 var goldenCases = []struct {
 	name, dump string
@@ -28,6 +33,8 @@ var goldenCases = []struct {
 	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
 	{"demo", "testdata/demo/demo.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
 	{"x86fpo", "testdata/demo/x86.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
+	{"hyperv-seed", hypervDump, false, []string{"-y", hypervSyms}},
+	{"hyperv-locks", hypervDump, false, []string{"-y", hypervSyms}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as

@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -215,5 +216,25 @@ func BenchmarkCSColdOpen(b *testing.B) {
 		if !strings.Contains(out.String(), "LockCount          = 0x68") {
 			b.Fatal(out.String())
 		}
+	}
+}
+
+// Every waiter's frames keep the section where the compiler said (RSI over
+// the wait, per ntdll.pdb's S_DEFRANGE_REGISTER ranges), so kP names it.
+func TestWaitersShowTheSectionInKP(t *testing.T) {
+	c, out := lockCtx(t, nil)
+	waiters := 0
+	for i := range c.S.Target.Threads() {
+		got := run(t, c, out, fmt.Sprintf("~%dkP", i))
+		if !strings.Contains(got, "ntdll!RtlpWaitOnCriticalSection(") {
+			continue
+		}
+		waiters++
+		if !strings.Contains(got, "RtlpWaitOnCriticalSection(\n\t\t\tstruct _RTL_CRITICAL_SECTION * CriticalSection = 0x00000092`cf31fb38, \n\t\t\tunsigned long Increment = 0x2)") {
+			t.Errorf("thread %d:\n%s", i, got)
+		}
+	}
+	if waiters != 104 {
+		t.Errorf("%d waiters, want 104", waiters)
 	}
 }

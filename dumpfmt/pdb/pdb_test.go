@@ -499,8 +499,36 @@ func TestProcParams(t *testing.T) {
 	}
 	// S_REGREL32 `crash_self`: type 0x0030 (bool), register = RSP, offset = 48
 	check(realdumps+"lldb/sigsegv.pdb", "crash", []Param{{Name: "crash_self", Type: 0x30, Kind: LocRegRel, Reg: 335, Offset: 48}})
-	// S_LOCAL `x` param, offset = 4 (VFRAME); S_LOCAL `locals`, offset = -36
+	// S_LOCAL `x` param, offset = 4 (VFRAME), range = [0001:0022,+16);
+	// S_LOCAL `locals`, offset = -36, range = [0001:0026,+30)
 	check("../../testdata/fixtures/bin/fpoapp.pdb", "fpo_saver", []Param{
-		{Name: "x", Type: 0x74, IsParam: true, Kind: LocFrameRel, Offset: 4, FrameReg: 1},
-		{Name: "locals", Type: 0x1003, Kind: LocFrameRel, Offset: -36, FrameReg: 1}})
+		{Name: "x", Type: 0x74, IsParam: true, Kind: LocFrameRel, Offset: 4, FrameReg: 1,
+			Locs: []Loc{{Kind: LocFrameRel, Offset: 4, FrameReg: 1, Sect: 1, Start: 22, Len: 16}}},
+		{Name: "locals", Type: 0x1003, Kind: LocFrameRel, Offset: -36, FrameReg: 1,
+			Locs: []Loc{{Kind: LocFrameRel, Offset: -36, FrameReg: 1, Sect: 1, Start: 26, Len: 30}}}})
+	// Two S_DEFRANGE_REGISTER per parameter (llvm-pdbutil prints offsets in
+	// decimal): CriticalSection in RCX over [0001:0880,+37) then RSI over
+	// [0001:0917,+120); Increment in EDX, then EBX over [0001:0917,+118);
+	// peb in RDI over [0001:0924,+27); status in EAX over [0001:0985,+56)
+	// with the gap (11,23).
+	check("../../testdata/scenarios/hyperv-hang/symbols/ntdll.pdb/6C7676F385C566DF4C4C44205044422E1/ntdll.pdb", "RtlpWaitOnCriticalSection", []Param{
+		{Name: "CriticalSection", Type: 0x1043, IsParam: true, Kind: LocRegister, Reg: 330,
+			Locs: []Loc{{Kind: LocRegister, Reg: 330, Sect: 1, Start: 880, Len: 37}, {Kind: LocRegister, Reg: 332, Sect: 1, Start: 917, Len: 120}}},
+		{Name: "Increment", Type: 0x22, IsParam: true, Kind: LocRegister, Reg: 19,
+			Locs: []Loc{{Kind: LocRegister, Reg: 19, Sect: 1, Start: 880, Len: 37}, {Kind: LocRegister, Reg: 20, Sect: 1, Start: 917, Len: 118}}},
+		{Name: "trace", Type: 0x1068},
+		{Name: "peb", Type: 0x1007, Kind: LocRegister, Reg: 333, Locs: []Loc{{Kind: LocRegister, Reg: 333, Sect: 1, Start: 924, Len: 27}}},
+		{Name: "status", Type: 0x12, Kind: LocRegister, Reg: 17, Locs: []Loc{{Kind: LocRegister, Reg: 17, Sect: 1, Start: 985, Len: 56, Gaps: [][2]uint16{{11, 23}}}}}})
+}
+
+func TestLocCovers(t *testing.T) {
+	l := Loc{Sect: 1, Start: 100, Len: 20, Gaps: [][2]uint16{{5, 3}}}
+	for off, want := range map[uint32]bool{99: false, 100: true, 104: true, 105: false, 107: false, 108: true, 119: true, 120: false} {
+		if l.Covers(1, off) != want {
+			t.Errorf("Covers(1, %d) = %v", off, !want)
+		}
+	}
+	if l.Covers(2, 100) || !(Loc{Whole: true}).Covers(7, 0) {
+		t.Error("section or whole-procedure location wrong")
+	}
 }

@@ -309,6 +309,49 @@ type Param struct {
 	Reg      uint16 // CodeView register number
 	Offset   int32
 	FrameReg uint8 // for LocFrameRel: S_FRAMEPROC's encoded parameter base (1 VFRAME/RSP, 2 EBP/RBP, 3 EBX/R13)
+	// Locs are all the locations the records give, each over its address
+	// range; the fields above repeat the first one.
+	Locs []Loc
+}
+
+// Loc is where a variable lives over a range of code (one S_DEFRANGE_*
+// record, or S_REGREL32 for the whole procedure).
+type Loc struct {
+	Kind     int
+	Reg      uint16
+	Offset   int32
+	FrameReg uint8
+	Whole    bool   // valid in the whole procedure (no range recorded)
+	Sect     uint16 // the range: section, start offset, length
+	Start    uint32
+	Len      uint16
+	Gaps     [][2]uint16 // offset from Start and length of each hole
+}
+
+// Covers reports whether the location holds at section:offset.
+func (l Loc) Covers(sect uint16, off uint32) bool {
+	if l.Whole {
+		return true
+	}
+	if sect != l.Sect || off < l.Start || off-l.Start >= uint32(l.Len) {
+		return false
+	}
+	for _, g := range l.Gaps {
+		if d := off - l.Start; d >= uint32(g[0]) && d-uint32(g[0]) < uint32(g[1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// readRange reads a CV_LVAR_ADDR_RANGE and the gaps after it into l.
+func (r *reader) readRange(l *Loc) {
+	l.Start = r.u32()
+	l.Sect = r.u16()
+	l.Len = r.u16()
+	for n := 0; len(r.b) >= 4 && n < 1024; n++ {
+		l.Gaps = append(l.Gaps, [2]uint16{r.u16(), r.u16()})
+	}
 }
 
 // Symbol kinds inside procedures.
@@ -370,19 +413,33 @@ func (f *File) Params(p Proc) ([]Param, error) {
 				out = append(out, Param{Name: r.str(), Type: typ, IsParam: flags&1 != 0})
 				pending = len(out) - 1
 			}
-		case S_DEFRANGE_FRAMEPOINTER_REL, S_DEFRANGE_FRAMEPOINTER_REL_FULL:
-			if pending >= 0 && out[pending].Kind == LocNone {
-				out[pending].Kind, out[pending].Offset, out[pending].FrameReg = LocFrameRel, int32(r.u32()), frameReg
+		case S_DEFRANGE_FRAMEPOINTER_REL, S_DEFRANGE_FRAMEPOINTER_REL_FULL, S_DEFRANGE_REGISTER_REL, S_DEFRANGE_REGISTER:
+			if pending < 0 {
+				return
 			}
-		case S_DEFRANGE_REGISTER_REL:
-			if pending >= 0 && out[pending].Kind == LocNone {
+			var l Loc
+			switch kind {
+			case S_DEFRANGE_FRAMEPOINTER_REL:
+				l = Loc{Kind: LocFrameRel, Offset: int32(r.u32()), FrameReg: frameReg}
+				r.readRange(&l)
+			case S_DEFRANGE_FRAMEPOINTER_REL_FULL:
+				l = Loc{Kind: LocFrameRel, Offset: int32(r.u32()), FrameReg: frameReg, Whole: true}
+			case S_DEFRANGE_REGISTER_REL:
 				reg := r.u16()
 				r.u16()
-				out[pending].Kind, out[pending].Reg, out[pending].Offset = LocRegRel, reg, int32(r.u32())
+				l = Loc{Kind: LocRegRel, Reg: reg, Offset: int32(r.u32())}
+				r.readRange(&l)
+			case S_DEFRANGE_REGISTER:
+				l = Loc{Kind: LocRegister, Reg: r.u16()}
+				r.u16()
+				r.readRange(&l)
 			}
-		case S_DEFRANGE_REGISTER:
-			if pending >= 0 && out[pending].Kind == LocNone {
-				out[pending].Kind, out[pending].Reg = LocRegister, r.u16()
+			p := &out[pending]
+			if p.Kind == LocNone {
+				p.Kind, p.Reg, p.Offset, p.FrameReg = l.Kind, l.Reg, l.Offset, l.FrameReg
+			}
+			if len(p.Locs) < 256 {
+				p.Locs = append(p.Locs, l)
 			}
 		}
 	})

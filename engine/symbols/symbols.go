@@ -747,6 +747,30 @@ func (s *Symbols) Line(addr uint64) (Line, bool) {
 	return Line{File: l.File, Line: l.Line}, ok
 }
 
+// locatedAt gives a parameter the location its records give for
+// section:offset. Outside every range, a register location says nothing
+// (the register has moved on: <value unavailable>), while a stack slot
+// (the first memory location) still holds what was stored there.
+func locatedAt(p pdb.Param, seg uint16, off uint32) pdb.Param {
+	if len(p.Locs) == 0 {
+		return p
+	}
+	for _, l := range p.Locs {
+		if l.Covers(seg, off) {
+			p.Kind, p.Reg, p.Offset, p.FrameReg = l.Kind, l.Reg, l.Offset, l.FrameReg
+			return p
+		}
+	}
+	for _, l := range p.Locs {
+		if l.Kind == pdb.LocFrameRel || l.Kind == pdb.LocRegRel {
+			p.Kind, p.Reg, p.Offset, p.FrameReg = l.Kind, l.Reg, l.Offset, l.FrameReg
+			return p
+		}
+	}
+	p.Kind = pdb.LocNone
+	return p
+}
+
 // Params returns the parameters of the function holding addr, from private
 // symbols, with the type table to read them by. Only records flagged as
 // parameters, or (MSVC's S_REGREL32) the first N for an N-argument function.
@@ -783,9 +807,10 @@ func (s *Symbols) Params(addr uint64) ([]Param, *types.Ref, bool) {
 		nargs = len(args)
 	}
 	var out []pdb.Param
+	off := e.off + (rva - e.rva)
 	for _, p := range all {
 		if p.IsParam || (p.Kind == pdb.LocRegRel && !anyFlagged(all) && nargs >= 0 && len(out) < nargs) {
-			out = append(out, p)
+			out = append(out, locatedAt(p, e.seg, off))
 		}
 	}
 	return convertParams(s.target.Arch(), out), ref, true

@@ -218,7 +218,9 @@ func DecodeContext(arch Arch, b []byte) (*Registers, error) {
 var cvX86 = map[uint16]int{17: RegAX, 18: RegCX, 19: RegDX, 20: RegBX, 21: RegSP, 22: RegBP, 23: RegSI, 24: RegDI}
 var cvAMD64 = map[uint16]int{328: RegAX, 329: RegBX, 330: RegCX, 331: RegDX, 332: RegSI, 333: RegDI,
 	334: RegBP, 335: RegSP, 336: RegR8, 337: RegR9, 338: RegR10, 339: RegR11,
-	340: RegR12, 341: RegR13, 342: RegR14, 343: RegR15}
+	340: RegR12, 341: RegR13, 342: RegR14, 343: RegR15,
+	// The 32-bit halves, which compilers name for 32-bit values.
+	17: RegAX, 18: RegCX, 19: RegDX, 20: RegBX, 21: RegSP, 22: RegBP, 23: RegSI, 24: RegDI}
 
 // CodeViewRegister maps a CodeView register number of arch to a GPR index.
 func CodeViewRegister(a Arch, cv uint16) (int, bool) {
