@@ -51,6 +51,12 @@ func NewSession(t target.Target) *Session {
 	if ps := t.Processes(); len(ps) > 0 {
 		s.Process = ps[0]
 	}
+	// A dump without an event (Task Manager's, .dump without an exception)
+	// stops on its first thread; WinDbg marks that one `#` once another is
+	// current.
+	if len(t.Threads()) > 0 {
+		s.EventThread = 0
+	}
 	if ev := t.Event(); ev != nil {
 		for _, th := range t.Threads() {
 			if th.ID == ev.ThreadID {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// seedUserSide is every debugger line the seed (../shared/seeds/
+// 000_de47b5627e959549.txt, a hung Hyper-V host) shows for the user dump, in
+// the order it shows them, grouped by the command that printed them. The
+// blog collapsed runs of spaces and turned "-" into an en dash; normalize
+// undoes that on both sides. The ". 20" line is the seed's quote of the `~`
+// output it ran earlier, so it sits in that block.
+var seedUserSide = [][]string{
+	{
+		"0:020> ~",
+		"# 0 Id: c08.c0c Suspend: 0 Teb: 00007ff7`765ae000 Unfrozen",
+		"1 Id: c08.c34 Suspend: 0 Teb: 00007ff7`765a9000 Unfrozen",
+		". 20 Id: c08.43d8 Suspend: 0 Teb: 00007ff7`76460000 Unfrozen",
+		"181 Id: c08.36a0 Suspend: 0 Teb: 00007ff7`76360000 Unfrozen",
+		"182 Id: c08.4c10 Suspend: 0 Teb: 00007ff7`7633a000 Unfrozen",
+	},
+	{
+		"DebugInfo = 0x00000092cfd20960",
+		"Critical section = 0x00000092cf31fb38 (+0x92CF31FB38)",
+		"LOCKED",
+		"LockCount = 0x68",
+		"WaiterWoken = No",
+		"OwningThread = 0x00000000000043d8",
+		"RecursionCount = 0x1",
+		"LockSemaphore = 0x1B48",
+		"SpinCount = 0x00000000020007d0",
+	},
+	{
+		"0:000> dt _RTL_CRITICAL_SECTION_DEBUG 0x00000092cfd20960",
+		"vmms!_RTL_CRITICAL_SECTION_DEBUG",
+		"+0x000 Type : 0",
+		"+0x002 CreatorBackTraceIndex : 0",
+		"+0x008 CriticalSection : 0x00000092`cf31fb38 _RTL_CRITICAL_SECTION",
+		"+0x010 ProcessLocksList : _LIST_ENTRY [ 0x00000092`d2fc01a0 – 0x00000092`d31a0e20 ]",
+		"+0x020 EntryCount : 0",
+		"+0x024 ContentionCount : 0xa27",
+		"+0x028 Flags : 0",
+		"+0x02c CreatorBackTraceIndexHigh : 0",
+		"+0x02e SpareUSHORT : 0",
+	},
+	{
+		"0:020> ~20s",
+		"ntdll!NtDeviceIoControlFile+0xa:",
+		"00007fff`97c3124a c3 ret",
+		"0:020> kcn",
+		"# Call Site",
+		"00 ntdll!NtDeviceIoControlFile",
+		"01 nsi!NsiAllocateAndGetTable",
+		"02 IPHLPAPI!InternalGetIfTable2Ex",
+		"03 vmms!VmNetworkInterfaceTable::Initialize",
+		"04 vmms!NvspWmiINetCfgHelper::EnumerateNetworkAdapters",
+		"05 vmms!NetConfigHelper::GetNetworkBridgeAdapter",
+		"06 vmms!NvspWmiUtility::GetBridgedAdapterId",
+		"07 vmms!VmEthernetSwitchPort::GetLogicalAdapterInternal",
+		"08 vmms!VmEthernetSwitchPort::GetConnectedLogicalAdapter",
+		"09 vmms!ExternalConnectionStatusRetriever::GetExternalSwitchAdapter",
+		"0a vmms!ExternalConnectionStatusRetriever::GetExternalSwitchAdapterStatusInternal",
+		"0b vmms!ExternalConnectionStatusRetriever::GetSwitchStatus",
+		"0c vmms!VmEthernetConnectionProvider::GetSwitchConnectionStatus",
+		"0d vmms!VmmsRealizedVirtualMachine::VerifyExternalSwitches",
+		"0e vmms!VmmsClusterManager::IsVmHealthy",
+		"0f vmms!ComVmmsClusterManager::IsVmHealthy",
+		"10 rpcrt4!Invoke",
+		"11 rpcrt4!Ndr64StubWorker",
+		"12 rpcrt4!NdrStubCall3",
+	},
+}
+
+var spaces = regexp.MustCompile(`[ \t]+`)
+
+func normalize(l string) string {
+	return strings.TrimSpace(spaces.ReplaceAllString(strings.ReplaceAll(l, "–", "-"), " "))
+}
+
+// The lines above are the seed's: each one is in the seed file, in order
+// (checked when ../shared is present).
+func TestSeedLinesAreTheSeeds(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Clean(shared)), "seeds", "000_de47b5627e959549.txt"))
+	if err != nil {
+		t.Skipf("seed not present: %v", err)
+	}
+	var seed []string
+	for _, l := range strings.Split(string(data), "\n") {
+		seed = append(seed, normalize(l))
+	}
+	for _, block := range seedUserSide {
+		for _, want := range block {
+			found := false
+			for _, l := range seed {
+				if l == normalize(want) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("%q is not a line of the seed", want)
+			}
+		}
+	}
+}
+
+// The seed's user-mode commands, replayed in its order on the bundled dump
+// (testdata/golden/hyperv-seed.cmds; its prompts are the seed's, which is
+// why it switches to thread 20 first and back to 0 for dt), print every
+// line the seed shows, in order within each command's output.
+func TestSeedUserSideReplays(t *testing.T) {
+	script, err := os.ReadFile("testdata/golden/hyperv-seed.cmds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := transcript(t, hypervDump, string(script), "-y", hypervSyms)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		got = append(got, normalize(l))
+	}
+	at := 0
+	for _, block := range seedUserSide {
+		for _, want := range block {
+			w := normalize(want)
+			i := at
+			for i < len(got) && got[i] != w {
+				i++
+			}
+			if i == len(got) {
+				t.Errorf("seed line %q not found after transcript line %d", want, at+1)
+				continue
+			}
+			at = i + 1
+		}
+	}
+	// ~*kcn: the seed counts 104 threads with RtlpWaitOnCriticalSection.
+	kcn := out[strings.Index(out, "> ~*kcn\n"):strings.Index(out, "> !cs\n")]
+	if n := strings.Count(kcn, " ntdll!RtlpWaitOnCriticalSection\n"); n != 104 {
+		t.Errorf("~*kcn shows RtlpWaitOnCriticalSection on %d threads, the seed 104", n)
+	}
+	if n := strings.Count(kcn, "\n # Call Site\n"); n != 183 {
+		t.Errorf("~*kcn shows %d stacks, want 183", n)
+	}
+	// 183 threads, each once in `~`.
+	tilde := out[strings.Index(out, "0:020> ~\n"):strings.Index(out, "> ~*kcn\n")]
+	if n := strings.Count(tilde, "  Id: c08."); n != 183 {
+		t.Errorf("~ lists %d threads", n)
+	}
+}
+
+// .logopen keeps everything ~*kcn prints, as the seed's author saved it.
+func TestSeedKcnLog(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "vmms-kcn.txt")
+	out, code := transcript(t, hypervDump, ".logopen "+log+"\n~*kcn\n.logclose\nq\n", "-y", hypervSyms)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := out[strings.Index(out, "0:000> ~*kcn\n"):strings.Index(out, "0:000> .logclose\n")]
+	if !strings.Contains(string(data), body) {
+		t.Errorf("the log lacks part of ~*kcn (log %d bytes, output %d)", len(data), len(body))
+	}
+	if n := strings.Count(string(data), "RtlpWaitOnCriticalSection"); n != 104 {
+		t.Errorf("log: %d threads with RtlpWaitOnCriticalSection", n)
+	}
+}
