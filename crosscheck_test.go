@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -266,5 +267,87 @@ func TestMinidump2StackAgreesWithBreakpad(t *testing.T) {
 		if !regexp.MustCompile(fmt.Sprintf(`\n%02x [0-9a-f]{8} %s `, i, eips[i+1])).MatchString(k) {
 			t.Errorf("frame %02x does not return to breakpad's frame %d (%s):\n%s", i, i+1, eips[i+1], k)
 		}
+	}
+}
+
+// lldbFacts parses `thread list` and one `bt` of an lldb transcript: the
+// thread ids and program counters in order, and the backtrace's pcs.
+func lldbFacts(text string) (tids, pcs, bt []uint64) {
+	inBT := false
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimLeft(l, " *")
+		var n int
+		var tid, pc uint64
+		if strings.HasPrefix(l, "(lldb) bt") {
+			inBT = true
+		}
+		if _, err := fmt.Sscanf(l, "thread #%d: tid = 0x%x, 0x%x", &n, &tid, &pc); err == nil && !inBT {
+			tids, pcs = append(tids, tid), append(pcs, pc)
+		}
+		if _, err := fmt.Sscanf(l, "frame #%d: 0x%x", &n, &pc); err == nil && inBT {
+			if n == 0 { // `thread select` echoes frame 0 before bt prints it
+				bt = bt[:0]
+			}
+			bt = append(bt, pc)
+		}
+	}
+	return tids, pcs, bt
+}
+
+const hypervLLDB = "testdata/scenarios/hyperv-hang/lldb.txt"
+
+// lldb 14 on the bundled Hyper-V dump (recorded in lldb.txt; run again when
+// lldb-14 is installed) lists the same 183 threads as our `~`, and its
+// backtrace of thread 20 (lldb's #21) returns to the addresses in our `k`'s
+// RetAddr column, frame for frame.
+func TestHypervAgreesWithLLDB(t *testing.T) {
+	rec, err := os.ReadFile(hypervLLDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tids, pcs, bt := lldbFacts(string(rec))
+	if len(tids) != 183 {
+		t.Fatalf("lldb.txt lists %d threads", len(tids))
+	}
+	out, _ := transcript(t, hypervDump, "~\n~*r rip\n~20s\nk\nq\n", "-y", hypervSyms)
+	for i, tid := range tids {
+		mustContain(t, out, fmt.Sprintf("%3d  Id: c08.%x Suspend:", i, tid), "lldb's thread id, in lldb's order")
+	}
+	rips := regexp.MustCompile(`(?m)^rip=([0-9a-f]{16})$`).FindAllStringSubmatch(out, -1)
+	if len(rips) != len(pcs) {
+		t.Fatalf("~*r rip printed %d values", len(rips))
+	}
+	for i, m := range rips {
+		if v, _ := strconv.ParseUint(m[1], 16, 64); v != pcs[i] {
+			t.Errorf("thread %d: rip %x, lldb %x", i, v, pcs[i])
+		}
+	}
+	k := out[strings.Index(out, "0:020> k\n"):]
+	rows := regexp.MustCompile("(?m)^([0-9a-f]{2}) [0-9a-f]{8}`[0-9a-f]{8} ([0-9a-f]{8})`([0-9a-f]{8}) ").FindAllStringSubmatch(k, -1)
+	if len(rows) != len(bt) {
+		t.Fatalf("our k has %d frames, lldb's bt %d:\n%s", len(rows), len(bt), k)
+	}
+	for i := 0; i+1 < len(bt); i++ {
+		ret, _ := strconv.ParseUint(rows[i][2]+rows[i][3], 16, 64)
+		if ret != bt[i+1] {
+			t.Errorf("frame %s returns to %x, lldb's frame #%d is at %x", rows[i][1], ret, i+1, bt[i+1])
+		}
+	}
+
+	lldb, err := exec.LookPath("lldb-14")
+	if err != nil {
+		t.Log("lldb-14 not installed (apt-get install lldb-14): checked against the recorded lldb.txt only")
+		return
+	}
+	cmd := exec.Command(lldb, "-b", "-c", "../vmms.dmp", "-o", "thread list", "-o", "thread select 21", "-o", "bt")
+	cmd.Dir = "testdata/scenarios/hyperv-hang/bin"
+	cmd.Env = append(os.Environ(), "PYTHONPATH=/usr/lib/llvm-14/lib/python3.11/dist-packages")
+	live, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lldb: %v\n%s", err, live)
+	}
+	ltids, lpcs, lbt := lldbFacts(string(live))
+	if fmt.Sprint(ltids, lpcs, lbt) != fmt.Sprint(tids, pcs, bt) {
+		t.Errorf("lldb now prints other facts than lldb.txt records:\n%s", live)
 	}
 }
