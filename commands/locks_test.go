@@ -1,80 +1,11 @@
 package commands
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/ntdbg/ntdbg/engine"
-	"github.com/ntdbg/ntdbg/engine/mem"
-	"github.com/ntdbg/ntdbg/engine/symbols"
-	"github.com/ntdbg/ntdbg/engine/target"
 )
-
-const (
-	csDumpPath = "../testdata/scenarios/hyperv-hang/vmms.dmp"
-	csSymPath  = "../testdata/scenarios/hyperv-hang/symbols"
-)
-
-// patched is a target whose memory has some bytes replaced: a broken
-// critical-section list without a second dump file.
-type patched struct {
-	target.Target
-	patches map[uint64]uint64 // address -> 8-byte value
-}
-
-func (p *patched) AddressSpace(pr *target.Process) mem.Memory {
-	return patchedMem{p.Target.AddressSpace(pr), p.patches}
-}
-
-type patchedMem struct {
-	m       mem.Memory
-	patches map[uint64]uint64
-}
-
-func (p patchedMem) ReadVirtual(b []byte, addr uint64) (int, error) {
-	n, err := p.m.ReadVirtual(b, addr)
-	for a, v := range p.patches {
-		var w [8]byte
-		binary.LittleEndian.PutUint64(w[:], v)
-		for i := range 8 {
-			if at := a + uint64(i); at >= addr && at < addr+uint64(n) {
-				b[at-addr] = w[i]
-			}
-		}
-	}
-	return n, err
-}
-
-// lockCtx opens the bundled Hyper-V scenario dump with its symbols, with
-// optional memory patches.
-func lockCtx(t testing.TB, patches map[uint64]uint64) (*Ctx, *bytes.Buffer) {
-	t.Helper()
-	f, err := os.Open(csDumpPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	st, _ := f.Stat()
-	var tg target.Target
-	tg, err = target.OpenMinidump(f, st.Size(), "vmms.dmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if patches != nil {
-		tg = &patched{tg, patches}
-	}
-	var out bytes.Buffer
-	c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}
-	syms := symbols.NewSymbols(tg, csSymPath)
-	t.Cleanup(func() { syms.Close() })
-	c.SetSymbols(syms)
-	return c, &out
-}
 
 // The seed's record of the held section (../shared/seeds/000_de47b5627e959549.txt),
 // in the column layout of msdocs debuggercmds/-cs.md.
@@ -91,7 +22,7 @@ SpinCount          = 0x00000000020007d0
 `
 
 func TestCSListsEverySection(t *testing.T) {
-	c, out := lockCtx(t, nil)
+	c, out, _ := hypervCtx(t, nil)
 	got := run(t, c, out, "!cs")
 	if n := strings.Count(got, "-----------------------------------------\n"); n != 7 {
 		t.Errorf("!cs shows %d sections, the list holds 7:\n%s", n, got)
@@ -116,7 +47,7 @@ func TestCSListsEverySection(t *testing.T) {
 }
 
 func TestCSOwnerAndAddressForms(t *testing.T) {
-	c, out := lockCtx(t, nil)
+	c, out, _ := hypervCtx(t, nil)
 	got := run(t, c, out, "!cs -o 0x00000092cf31fb38")
 	if !strings.HasPrefix(got, "Critical section   = 0x00000092cf31fb38 (+0x92CF31FB38)\nDebugInfo          = 0x00000092cfd20960\nLOCKED\n") {
 		t.Errorf("!cs addr starts with the section, then DebugInfo:\n%s", got)
@@ -152,7 +83,7 @@ func TestCSOwnerAndAddressForms(t *testing.T) {
 }
 
 func TestLocksAndCritsec(t *testing.T) {
-	c, out := lockCtx(t, nil)
+	c, out, _ := hypervCtx(t, nil)
 	// ntsdexts' layout (msdocs debuggercmds/-locks---ntsdexts-locks-.md).
 	want := "\nCritSec +92cf31fb38 at 00000092cf31fb38\nWaiterWoken        No\nLockCount          68\nRecursionCount     1\n" +
 		"OwningThread       43d8\nEntryCount         0\nContentionCount    a27\n*** Locked\n\nScanned 7 critical sections\n"
@@ -190,7 +121,7 @@ func TestCSBrokenLists(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, out := lockCtx(t, tc.patches)
+			c, out, _ := hypervCtx(t, tc.patches)
 			got := run(t, c, out, "!cs")
 			if n := strings.Count(got, "-----------------------------------------\n"); n != tc.records {
 				t.Errorf("%d records, want %d:\n%s", n, tc.records, got)
@@ -211,18 +142,19 @@ func TestCSBrokenLists(t *testing.T) {
 func BenchmarkCSColdOpen(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		c, out := lockCtx(b, nil)
+		c, out, closeAll := openHyperv(b, nil)
 		c.Execute("!cs")
 		if !strings.Contains(out.String(), "LockCount          = 0x68") {
 			b.Fatal(out.String())
 		}
+		closeAll()
 	}
 }
 
 // Every waiter's frames keep the section where the compiler said (RSI over
 // the wait, per ntdll.pdb's S_DEFRANGE_REGISTER ranges), so kP names it.
 func TestWaitersShowTheSectionInKP(t *testing.T) {
-	c, out := lockCtx(t, nil)
+	c, out, _ := hypervCtx(t, nil)
 	waiters := 0
 	for i := range c.S.Target.Threads() {
 		got := run(t, c, out, fmt.Sprintf("~%dkP", i))
@@ -236,5 +168,19 @@ func TestWaitersShowTheSectionInKP(t *testing.T) {
 	}
 	if waiters != 104 {
 		t.Errorf("%d waiters, want 104", waiters)
+	}
+}
+
+// ~*kcn over all 183 threads, from opening the dump (symbols load lazily
+// inside the loop, as in a fresh session).
+func BenchmarkAllStacksColdOpen(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c, out, closeAll := openHyperv(b, nil)
+		c.Execute("~*kcn")
+		if n := strings.Count(out.String(), " # Call Site\n"); n != 183 {
+			b.Fatalf("%d stacks", n)
+		}
+		closeAll()
 	}
 }

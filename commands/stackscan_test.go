@@ -3,47 +3,16 @@ package commands
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/ntdbg/ntdbg/engine"
-	"github.com/ntdbg/ntdbg/engine/symbols"
-	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 const (
-	hypervDump = "../testdata/scenarios/hyperv-hang/vmms.dmp"
-	hypervSyms = "../testdata/scenarios/hyperv-hang/symbols"
-	csWait     = "ntdll!RtlpWaitOnCriticalSection"
+	csWait = "ntdll!RtlpWaitOnCriticalSection"
 )
-
-// hypervCtx is newCtx for the hyperv-hang scenario: the real-format
-// full-memory dump of vmms.exe (183 threads, thread 20 stuck in
-// NtDeviceIoControlFile, 104 threads waiting on its critical section).
-func hypervCtx(t testing.TB) (*Ctx, *bytes.Buffer, *target.UserTarget) {
-	f, err := os.Open(hypervDump)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := target.OpenMinidump(f, st.Size(), "vmms.dmp")
-	if err != nil {
-		f.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	var out bytes.Buffer
-	c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}
-	c.SetSymbols(symbols.NewSymbols(tg, hypervSyms))
-	return c, &out, tg
-}
 
 func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }
 
@@ -95,7 +64,7 @@ func TestRunawayRowLayout(t *testing.T) {
 var runawayRe = regexp.MustCompile(`^ {0,4}(\d+):([0-9a-f]+) +(\d+) days (\d+):(\d\d):(\d\d)\.(\d\d\d)$`)
 
 func TestRunawayHyperV(t *testing.T) {
-	c, out, tg := hypervCtx(t)
+	c, out, tg := hypervCtx(t, nil)
 	// What the dump says, read from the target, not through the command.
 	type times struct {
 		tid              uint32
@@ -202,7 +171,7 @@ func TestFindstackMatchRule(t *testing.T) {
 }
 
 func TestFindstackHyperV(t *testing.T) {
-	c, out, _ := hypervCtx(t)
+	c, out, _ := hypervCtx(t, nil)
 	want := threadsWith(t, c, out, csWait)
 	if len(want) != 104 {
 		t.Fatalf("~*kc shows %s on %d threads, want 104", csWait, len(want))
@@ -283,7 +252,7 @@ func parseGroups(t *testing.T, s string) ([]uniqGroup, string) {
 }
 
 func TestUniqstackGroupsHyperV(t *testing.T) {
-	c, out, _ := hypervCtx(t)
+	c, out, _ := hypervCtx(t, nil)
 	gs, last := parseGroups(t, run(t, c, out, "!uniqstack -c"))
 	if last != fmt.Sprintf("Total threads: 183, unique stacks: %d", len(gs)) {
 		t.Errorf("last line %q with %d groups", last, len(gs))
@@ -342,7 +311,7 @@ func TestUniqstackGroupsHyperV(t *testing.T) {
 }
 
 func TestUniqstackHyperV(t *testing.T) {
-	c, out, _ := hypervCtx(t)
+	c, out, _ := hypervCtx(t, nil)
 	got := run(t, c, out, "!uniqstack")
 	ls := lines(got)
 	if ls[0] != "Processing 183 threads, please wait" {
