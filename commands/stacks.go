@@ -135,8 +135,11 @@ func cmdK(c *Ctx, inv *Invocation) error {
 	switch {
 	case o.clean:
 		c.Println(" # Call Site")
-	case x64 && o.args:
+	case x64 && o.verbose:
 		c.Println(" # Child-SP          RetAddr               : Args to Child                                                           : Call Site")
+	case x64 && o.args:
+		// Current engines drop Child-SP from kb; kv keeps it (windbg-reference.md §3.6).
+		c.Println(" # RetAddr               : Args to Child                                                           : Call Site")
 	case x64 && o.mem:
 		c.Println(" #   Memory  Child-SP          RetAddr               Call Site")
 	case x64:
@@ -186,6 +189,9 @@ func (c *Ctx) frameLine(frames []unwind.Frame, i int, o kOpts, site string) stri
 	}
 	if x64 {
 		row := fmt.Sprintf("%02x %s %s     ", i, c.ptr(f.SP), c.ptr(f.RetAddr))
+		if o.args && !o.verbose {
+			row = fmt.Sprintf("%02x %s     ", i, c.ptr(f.RetAddr))
+		}
 		if o.mem {
 			mem := ""
 			if i > 0 {
