@@ -330,7 +330,8 @@ var bigCount = regexp.MustCompile("(?i)(l\\??-?|k |k[a-z]* )[0-9a-f`]{5,}")
 
 func FuzzExecute(f *testing.F) {
 	for _, s := range []string{"r", "~*r rip", "dq @rsp L?100", "? poi(poi(@$teb))", "lmvm n*", "~~[0n3080]s", ".formats -1", "db 0 1", "du @rsp",
-		"~*kcn", "kb 3", "dt -r _TEB @$teb", "u ntdll!RtlEnterCriticalSection", "ub @rip L4", "uf nsi!NsiAllocateAndGetTable", "x vmms!*", "ln @rip", ".frame /r 2", "dt vmms!g_VmLock"} {
+		"~*kcn", "kb 3", "dt -r _TEB @$teb", "u ntdll!RtlEnterCriticalSection", "ub @rip L4", "uf nsi!NsiAllocateAndGetTable", "x vmms!*", "ln @rip", ".frame /r 2", "dt vmms!g_VmLock",
+		"!cs", "!cs -lso", "!cs @rsp @rsp+0x2000", "!cs -d @rsp", "!locks -v", "!critsec @rsp", "!findstack ntdll 2", "!uniqstack -c", "!runaway 7"} {
 		f.Add(s)
 	}
 	c, _ := newCtx(f)
@@ -364,7 +365,8 @@ func FuzzDumpSession(f *testing.F) {
 		}
 	}
 	script := []string{"~", "~*", "r", "lm", "lmv", "k", "~*kcn 8", "kb 4", "!teb", "!peb", ".lastevent", ".exr -1", ".ecxr",
-		"k", "dq @$csp L4", "db @$ip L10", "u @$ip L3", "ub @$ip L2", "dt _TEB", "x *!*", "ln @$ip", ".dumpdebug", "vertarget", "|", "||"}
+		"k", "dq @$csp L4", "db @$ip L10", "u @$ip L3", "ub @$ip L2", "dt _TEB", "x *!*", "ln @$ip", ".dumpdebug", "vertarget", "|", "||",
+		"!cs @$csp", "!cs @$csp @$csp+0x400", "!locks", "!runaway 7", "!uniqstack -c", "!findstack ntdll 1"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "fuzz.dmp")
 		if err != nil {

@@ -184,3 +184,35 @@ func BenchmarkAllStacksColdOpen(b *testing.B) {
 		closeAll()
 	}
 }
+
+// FuzzCSList rewrites pointer-sized words of the critical-section list and
+// its sections on the Hyper-V dump: !cs and !locks may report a broken list,
+// never panic or loop.
+func FuzzCSList(f *testing.F) {
+	f.Add(uint8(4), uint64(0x7fff97c33090))
+	f.Add(uint8(0), uint64(0))
+	f.Add(uint8(9), uint64(0x92cfd20960))
+	f.Add(uint8(12), uint64(0xffffffffffffffff))
+	// Words the walk reads: the head, each debug block's links and back
+	// pointer, each section's DebugInfo and LockCount.
+	targets := []uint64{0x7fff97c33320, 0x7fff97c33328}
+	for _, d := range []uint64{0x7fff97c33020, 0x7fff97c33050, 0x7fff97c33080, 0x92d31a0e10, 0x92cfd20960, 0x92d2fc0190, 0x92d2fc01c0} {
+		targets = append(targets, d+8, d+0x10, d+0x18)
+	}
+	for _, cs := range []uint64{0x7fff97c33360, 0x92cf31fb38, 0x92cf33a0a8} {
+		targets = append(targets, cs, cs+8)
+	}
+	c, out, closeAll := openHyperv(f, map[uint64]uint64{})
+	defer closeAll()
+	f.Fuzz(func(t *testing.T, which uint8, v uint64) {
+		c.S.Target.(*patched).patches[targets[int(which)%len(targets)]] = v
+		defer clear(c.S.Target.(*patched).patches)
+		for _, cmd := range []string{"!cs", "!locks -v", "!locks -o", "!cs -l"} {
+			out.Reset()
+			c.Execute(cmd)
+			if strings.Contains(out.String(), "ntdbg: internal error") {
+				t.Fatalf("%s with [%#x] = %#x:\n%s", cmd, targets[int(which)%len(targets)], v, out.String())
+			}
+		}
+	})
+}
