@@ -80,33 +80,41 @@ type csOpts struct {
 
 func parseCS(c *Ctx, inv *Invocation) (csOpts, error) {
 	var o csOpts
-	for _, tok := range strings.Fields(inv.Args) {
-		if strings.HasPrefix(tok, "-") && len(tok) > 1 && !isNumberStart(tok[1]) {
-			for _, ch := range tok[1:] {
-				switch ch {
-				case 's':
-					o.stack = true
-				case 'l':
-					o.locked = true
-				case 'o':
-					o.owner = true
-				case 't':
-					o.tree = true
-				case 'd':
-					o.byDebug = true
-				case '?':
-					return o, errHelp
-				default:
-					return o, fmt.Errorf("Unknown option '-%c'. Type !cs -? for help", ch)
-				}
+	rest := strings.TrimSpace(inv.Args)
+	for strings.HasPrefix(rest, "-") && len(rest) > 1 && !isNumberStart(rest[1]) {
+		tok, tail, _ := strings.Cut(rest, " ")
+		for _, ch := range tok[1:] {
+			switch ch {
+			case 's':
+				o.stack = true
+			case 'l':
+				o.locked = true
+			case 'o':
+				o.owner = true
+			case 't':
+				o.tree = true
+			case 'd':
+				o.byDebug = true
+			case '?':
+				return o, errHelp
+			default:
+				return o, fmt.Errorf("Unknown option '-%s'. Type !cs -? for help", target.Sanitize(string(ch)))
 			}
-			continue
 		}
-		v, err := c.Eval(tok)
+		rest = strings.TrimSpace(tail)
+	}
+	// The rest is one or two expressions, each as long as it can be
+	// (`!cs poi(x) - 10` is one address).
+	for rest != "" {
+		v, n, err := c.EvalPrefix(rest)
 		if err != nil {
 			return o, err
 		}
 		o.args = append(o.args, v)
+		if len(o.args) > 2 || n == 0 {
+			break
+		}
+		rest = strings.TrimSpace(rest[n:])
 	}
 	if len(o.args) > 2 || (o.byDebug && len(o.args) != 1) {
 		return o, fmt.Errorf("Bad arguments. Type !cs -? for help")
@@ -322,7 +330,8 @@ func (w csWalk) showByDebug(o csOpts, debugAddr uint64) error {
 const maxCSRange = 1 << 28
 
 // searchRange finds the sections in [start, end]: pointer-aligned places
-// whose DebugInfo's CriticalSection points back at them.
+// whose DebugInfo is a critical-section debug block (Type 0, readable list
+// links) whose CriticalSection points back at them.
 func (w csWalk) searchRange(o csOpts, start, end uint64) error {
 	c := w.c
 	if end < start {
@@ -333,44 +342,62 @@ func (w csWalk) searchRange(o csOpts, start, end uint64) error {
 	}
 	m := c.S.Mem()
 	align := uint64(w.ptr)
-	start = (start + align - 1) &^ (align - 1)
-	chunk := make([]byte, 0x10000)
-	for base := start; base <= end; base += uint64(len(chunk)) {
-		n, _ := m.ReadVirtual(chunk, base)
-		if n == 0 {
-			// Skip to the next page: the range may cross memory the dump lacks.
-			base = (base | 0xfff) + 1 - uint64(len(chunk))
-			continue
+	a := start
+	if r := a % align; r != 0 {
+		if a += align - r; a < start || a > end {
+			return nil
 		}
+	}
+	chunk := make([]byte, 0x10000)
+	for a <= end {
+		want := min(uint64(len(chunk)), end-a+1)
+		n, _ := m.ReadVirtual(chunk[:want], a)
 		for off := 0; off+w.ptr <= n; off += w.ptr {
-			addr := base + uint64(off)
-			if addr > end {
-				return nil
-			}
+			addr := a + uint64(off)
 			var di uint64
 			for i := w.ptr - 1; i >= 0; i-- {
 				di = di<<8 | uint64(chunk[off+i])
 			}
-			if di == 0 || di%align != 0 || (w.ptr == 4 && di == 0xffffffff) || di == nt.NoDebugInfo {
-				continue
+			if w.isSection(addr, di) {
+				cs, err := nt.ReadCritSec(m, w.l, w.ptr, addr)
+				if err != nil || (o.locked && !cs.Locked()) {
+					continue
+				}
+				c.Println(sep)
+				c.Printf("Critical section   = %s %s\n", w.hexPtr(addr), w.symText(addr))
+				c.Printf("DebugInfo          = %s\n", w.hexPtr(di))
+				w.body(o, cs, w.debugFor(cs))
 			}
-			if d, err := nt.ReadCritSecDebug(m, w.l, w.ptr, di); err != nil || d.Section != addr {
-				continue
-			}
-			cs, err := nt.ReadCritSec(m, w.l, w.ptr, addr)
-			if err != nil || (o.locked && !cs.Locked()) {
-				continue
-			}
-			c.Println(sep)
-			c.Printf("Critical section   = %s %s\n", w.hexPtr(addr), w.symText(addr))
-			c.Printf("DebugInfo          = %s\n", w.hexPtr(di))
-			w.body(o, cs, w.debugFor(cs))
 		}
-		if base+uint64(len(chunk)) < base {
+		next := a + want
+		if uint64(n) < want {
+			// Unreadable from a+n: go on at the next page.
+			next = (a + uint64(n)) | 0xfff
+			next++
+		}
+		if next <= a { // wrapped past the top of the address space
 			break
 		}
+		a = next
 	}
 	return nil
+}
+
+// isSection reports whether addr holding DebugInfo di is a critical
+// section: di is an aligned pointer to a debug block of type 0 whose links
+// can be read and whose CriticalSection is addr. (Any doubly linked
+// LIST_ENTRY points back the same way; its Flink's low word is rarely 0.)
+func (w csWalk) isSection(addr, di uint64) bool {
+	if di == 0 || di%uint64(w.ptr) != 0 || (w.ptr == 4 && di == 0xffffffff) || di == nt.NoDebugInfo {
+		return false
+	}
+	d, err := nt.ReadCritSecDebug(w.c.S.Mem(), w.l, w.ptr, di)
+	if err != nil || d.Section != addr || d.Type != 0 || d.Flink == 0 || d.Blink == 0 {
+		return false
+	}
+	_, err1 := w.c.S.ReadUint(d.Flink, w.ptr)
+	_, err2 := w.c.S.ReadUint(d.Blink, w.ptr)
+	return err1 == nil && err2 == nil
 }
 
 // locksRecord prints one section in ntsdexts' layout.
@@ -410,7 +437,7 @@ func cmdLocks(c *Ctx, inv *Invocation) error {
 		case "-o":
 			orphans = true
 		default:
-			return fmt.Errorf("Unknown option %s: !locks [-v] [-o]", tok)
+			return fmt.Errorf("Unknown option %s: !locks [-v] [-o]", target.Sanitize(tok))
 		}
 	}
 	w := c.csWalk()
@@ -428,7 +455,12 @@ func cmdLocks(c *Ctx, inv *Invocation) error {
 		orphan := err != nil || cs.DebugInfo != da
 		switch {
 		case orphans:
-			if orphan {
+			switch {
+			case !orphan:
+			case err != nil:
+				c.Println("")
+				c.Printf("Orphaned DebugInfo at %s: %v\n", c.plainPtr(da), err)
+			default:
 				c.Println("")
 				c.Printf("Orphaned DebugInfo at %s: its critical section (%s) does not point back\n", c.plainPtr(da), c.plainPtr(d.Section))
 			}

@@ -74,6 +74,21 @@ func TestCSOwnerAndAddressForms(t *testing.T) {
 	if n := strings.Count(got, "Critical section   = "); n != 3 {
 		t.Errorf("range search found %d sections:\n%s", n, got)
 	}
+	// Only critical sections: ntdll's other doubly linked lists (the list
+	// head itself, PebLdr's module lists) point back too but are not.
+	if got := run(t, c, out, "!cs 0x7fff97c00000 0x7fff97cfffff"); strings.Count(got, "Critical section   = ") != 3 || strings.Contains(got, "PebLdr") || strings.Contains(got, "RtlCriticalSectionList") {
+		t.Errorf("ntdll range:\n%s", got)
+	}
+	// A range at the top of the address space ends.
+	for _, r := range []string{"0xffffffffffff0000 0xffffffffffffffff", "0xfffffffffffffff9 0xffffffffffffffff"} {
+		if got := run(t, c, out, "!cs "+r); got != "" {
+			t.Errorf("!cs %s: %q", r, got)
+		}
+	}
+	// An expression with spaces is one address.
+	if got := run(t, c, out, "!cs 0x92cf31fb38 + 0"); !strings.HasPrefix(got, "Critical section   = 0x00000092cf31fb38") {
+		t.Errorf("!cs with an expression: %q", got)
+	}
 	if got := run(t, c, out, "!cs 1 2 3"); !strings.Contains(got, "Bad arguments") {
 		t.Errorf("three addresses: %q", got)
 	}
@@ -95,6 +110,17 @@ func TestLocksAndCritsec(t *testing.T) {
 	}
 	if got := run(t, c, out, "!critsec 92`cf31fb38"); !strings.HasSuffix(want, strings.TrimSuffix(got, "\n")+"\n\nScanned 7 critical sections\n") {
 		t.Errorf("!critsec:\n%s", got)
+	}
+}
+
+// Memory the dump lacks inside the scanned range does not hide the
+// sections after it.
+func TestCSRangeAcrossAHole(t *testing.T) {
+	c, out, _ := hypervCtx(t, map[uint64]uint64{})
+	c.S.Target.(*patched).holes[0x92cf332000] = true
+	got := run(t, c, out, "!cs 0x92cf331000 0x92cf33b000")
+	if strings.Count(got, "Critical section   = ") != 2 || !strings.Contains(got, "0x00000092cf33a0d0") {
+		t.Errorf("range across a hole:\n%s", got)
 	}
 }
 

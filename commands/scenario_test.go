@@ -22,18 +22,29 @@ const (
 type patched struct {
 	target.Target
 	patches map[uint64]uint64 // address -> 8-byte value
+	holes   map[uint64]bool   // pages that read as not in the dump
 }
 
 func (p *patched) AddressSpace(pr *target.Process) mem.Memory {
-	return patchedMem{p.Target.AddressSpace(pr), p.patches}
+	return patchedMem{p.Target.AddressSpace(pr), p.patches, p.holes}
 }
 
 type patchedMem struct {
 	m       mem.Memory
 	patches map[uint64]uint64
+	holes   map[uint64]bool
 }
 
 func (p patchedMem) ReadVirtual(b []byte, addr uint64) (int, error) {
+	for pg := addr &^ 0xfff; pg < addr+uint64(len(b)) && pg >= addr&^0xfff; pg += 0x1000 {
+		if p.holes[pg] {
+			if pg <= addr {
+				return 0, &mem.Error{Addr: addr, Kind: mem.NotInDump}
+			}
+			b = b[:pg-addr]
+			break
+		}
+	}
 	n, err := p.m.ReadVirtual(b, addr)
 	for a, v := range p.patches {
 		var w [8]byte
@@ -71,7 +82,7 @@ func openHyperv(t testing.TB, patches map[uint64]uint64) (*Ctx, *bytes.Buffer, f
 		t.Fatal(err)
 	}
 	if patches != nil {
-		tg = &patched{tg, patches}
+		tg = &patched{tg, patches, map[uint64]bool{}}
 	}
 	var out bytes.Buffer
 	c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}

@@ -82,7 +82,7 @@ func ReadCritSecDebug(m mem.Memory, l *Layout, ptrSize int, addr uint64) (CritSe
 // does not fit: a layout from odd type information must not panic). A
 // pointer-sized -1 on x86 widens to NoDebugInfo when sext is set.
 func field(buf []byte, off uint64, size int, sext bool) uint64 {
-	if off+uint64(size) > uint64(len(buf)) {
+	if off > uint64(len(buf)) || uint64(size) > uint64(len(buf))-off {
 		return 0
 	}
 	var v uint64

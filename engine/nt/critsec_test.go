@@ -35,3 +35,26 @@ func TestFieldBounds(t *testing.T) {
 		t.Errorf("x86 (PVOID)-1 = %#x", v)
 	}
 }
+
+// Type information that describes huge or inside-out critical sections is
+// not trusted: the reads allocate CsSize and CsdFlags+4 bytes.
+func TestCritSecLayoutBounds(t *testing.T) {
+	if l := fallback64; !l.critSecSane() {
+		t.Error("the x64 fallback is not sane")
+	}
+	if l := fallback32; !l.critSecSane() {
+		t.Error("the x86 fallback is not sane")
+	}
+	for _, bad := range []func(*Layout){
+		func(l *Layout) { l.CsSize = 1 << 40 },
+		func(l *Layout) { l.CsOwner = 0x28 },
+		func(l *Layout) { l.CsdFlags = ^uint64(0) - 2 },
+		func(l *Layout) { l.CsdSection = 0x30 },
+	} {
+		l := fallback64
+		bad(&l)
+		if l.critSecSane() {
+			t.Errorf("accepted %+v", l)
+		}
+	}
+}

@@ -70,7 +70,41 @@ func LayoutFor(arch target.Arch, tf TypeFinder) *Layout {
 	overlay("_RTL_CRITICAL_SECTION_DEBUG", map[string]*uint64{"Type": &l.CsdType, "CreatorBackTraceIndex": &l.CsdBackTrace,
 		"CriticalSection": &l.CsdSection, "ProcessLocksList": &l.CsdLocksList, "EntryCount": &l.CsdEntryCount,
 		"ContentionCount": &l.CsdContention, "Flags": &l.CsdFlags})
+	if !l.critSecSane() {
+		fb := fallback32
+		if arch == target.ArchAMD64 {
+			fb = fallback64
+		}
+		l.CsDebugInfo, l.CsLockCount, l.CsRecursion, l.CsOwner, l.CsSemaphore, l.CsSpinCount, l.CsSize =
+			fb.CsDebugInfo, fb.CsLockCount, fb.CsRecursion, fb.CsOwner, fb.CsSemaphore, fb.CsSpinCount, fb.CsSize
+		l.CsdType, l.CsdBackTrace, l.CsdSection, l.CsdLocksList, l.CsdEntryCount, l.CsdContention, l.CsdFlags =
+			fb.CsdType, fb.CsdBackTrace, fb.CsdSection, fb.CsdLocksList, fb.CsdEntryCount, fb.CsdContention, fb.CsdFlags
+	}
 	overlay("_LDR_DATA_TABLE_ENTRY", map[string]*uint64{"DllBase": &l.EntBase, "FullDllName": &l.EntFullName,
 		"TimeDateStamp": &l.EntStamp, "InMemoryOrderLinks": &l.EntMemLinks})
 	return &l
+}
+
+// maxCritSecSize bounds the critical-section structures type information
+// may describe (both are 0x28-0x30 bytes on x64).
+const maxCritSecSize = 0x100
+
+// critSecSane reports whether the critical-section layout is one ntdbg can
+// read: every field inside the structure, the structures small. Odd type
+// information falls back to winnt.h's layout as a whole.
+func (l *Layout) critSecSane() bool {
+	if l.CsSize == 0 || l.CsSize > maxCritSecSize {
+		return false
+	}
+	for _, off := range []uint64{l.CsDebugInfo, l.CsLockCount, l.CsRecursion, l.CsOwner, l.CsSemaphore, l.CsSpinCount} {
+		if off >= l.CsSize {
+			return false
+		}
+	}
+	for _, off := range []uint64{l.CsdType, l.CsdBackTrace, l.CsdSection, l.CsdLocksList, l.CsdEntryCount, l.CsdContention} {
+		if off > l.CsdFlags {
+			return false
+		}
+	}
+	return l.CsdFlags+4 <= maxCritSecSize
 }
