@@ -106,5 +106,5 @@ func (l *Layout) critSecSane() bool {
 			return false
 		}
 	}
-	return l.CsdFlags+4 <= maxCritSecSize
+	return l.CsdFlags <= maxCritSecSize-4
 }
