@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -283,8 +282,6 @@ func cmdSym(c *Ctx, inv *Invocation) error {
 	}
 	return nil
 }
-
-func statPath(p string) (os.FileInfo, error) { return os.Stat(p) }
 
 func cmdExepath(c *Ctx, inv *Invocation) error {
 	if err := c.needSymbols(); err != nil {
