@@ -46,7 +46,7 @@ func sample() *kdw.Dump {
 		Exception:  kdw.Exception{Code: 0x80000003, Flags: 1, Address: 0xfffff80012001234, NumberParameters: 1, Information: [15]uint64{7}},
 		SystemTime: 0x1d9000000000000, SystemUpTime: 123456789, Comment: "LiveKD -ml: a test dump",
 		ProductType: 3, SuiteMask: 0x110, BootId: 42, Attributes: 1, KdSecondaryVersion: 2,
-		Runs:        []kdw.Run{{1, 3}, {0x10, 0x20}, {0xFF0, 0x20}, {0x2000, 1}},
+		Runs:        []kdw.Run{{BasePage: 1, PageCount: 3}, {BasePage: 0x10, PageCount: 0x20}, {BasePage: 0xFF0, PageCount: 0x20}, {BasePage: 0x2000, PageCount: 1}},
 		MemoryPages: 0x2003,
 		Pages:       map[uint64][]byte{},
 	}

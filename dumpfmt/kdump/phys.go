@@ -142,14 +142,16 @@ func (f *File) rdmpRuns() error {
 	off := int64(h.FirstPageOffset)
 	counted := uint64(0)
 	var chunk []byte
-	chunkAt := int64(0)
+	chunkAt, want := int64(0), int64(256) // chunks grow from 16 entries to 4096
+
 	for i := uint64(0); i < entries; i++ {
 		if full && counted == h.TotalNumberOfPages {
 			break
 		}
 		at := int64(rdmpRangesAt + 16*i)
 		if at+16 > chunkAt+int64(len(chunk)) {
-			n := min(int64(entries-i)*16, 1<<16, f.size-at)
+			n := min(int64(entries-i)*16, want, f.size-at)
+			want = min(2*want, 1<<16)
 			if n < 16 {
 				return errAt(at, "RDMP range list", "the list runs past the end of the 0x%x-byte file before it ends", f.size)
 			}

@@ -44,7 +44,8 @@ func TestRealFullHeader19045(t *testing.T) {
 	if c.Rip != 0xfffff8072aa9136d || c.Gpr[winctx.RSP] != 0xffffc10f7507f190 {
 		t.Errorf("rip %x rsp %x", c.Rip, c.Gpr[winctx.RSP])
 	}
-	want := []kdump.Run{{0x2, 0x9e, 0x2000}, {0x100, 0x251, 0}, {0x3d8, 0xd7df, 0}, {0xdbb8, 0x1fb7, 0}, {0xfbff, 0x70401, 0}}
+	want := []kdump.Run{{BasePage: 0x2, PageCount: 0x9e}, {BasePage: 0x100, PageCount: 0x251}, {BasePage: 0x3d8, PageCount: 0xd7df},
+		{BasePage: 0xdbb8, PageCount: 0x1fb7}, {BasePage: 0xfbff, PageCount: 0x70401}}
 	runs, err := f.Runs()
 	if err != nil || len(runs) != len(want) {
 		t.Fatalf("runs %v %v", runs, err)

@@ -154,7 +154,7 @@ func TestRoundTrip(t *testing.T) {
 // bitmap, with runs that end and start on block boundaries.
 func TestBitmapBlocks(t *testing.T) {
 	d := &kdw.Dump{Pages: map[uint64][]byte{}, MemoryPages: 3*4096 + 5}
-	for _, r := range []kdw.Run{{0, 1}, {4095, 2}, {5000, 3}, {8191, 1}, {8192, 4096}, {3*4096 + 4, 1}} {
+	for _, r := range []kdw.Run{{BasePage: 0, PageCount: 1}, {BasePage: 4095, PageCount: 2}, {BasePage: 5000, PageCount: 3}, {BasePage: 8191, PageCount: 1}, {BasePage: 8192, PageCount: 4096}, {BasePage: 3*4096 + 4, PageCount: 1}} {
 		d.Runs = append(d.Runs, r)
 		for p := r.BasePage; p < r.BasePage+r.PageCount; p++ {
 			d.Pages[p] = page(p)[:64] // the rest of each page is zero
