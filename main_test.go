@@ -148,7 +148,7 @@ func TestBadDumpsGetAClearMessage(t *testing.T) {
 	// Each file gets one line on stderr: what it is, and what was expected.
 	cases := map[string]string{
 		"empty.dmp":     "the file is empty, not a minidump (MDMP) or kernel dump (PAGEDU64)",
-		"kernel.dmp":    "a 64-bit kernel dump (PAGEDU64); kernel dumps are not supported yet",
+		"kernel.dmp":    "kdump: DUMP_HEADER64 at offset 0xf98: DumpType 0x0 (DumpType(0x0)) is not one this reader knows",
 		"image.dmp":     "a PE image (MZ), not a minidump (MDMP) or kernel dump (PAGEDU64)",
 		"symbols.dmp":   "a PDB (Microsoft C/C++ MSF), not a minidump (MDMP) or kernel dump (PAGEDU64)",
 		"random.dmp":    "unknown signature \"Z.`.\", not a minidump (MDMP) or kernel dump (PAGEDU64)",

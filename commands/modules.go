@@ -343,6 +343,12 @@ func (c *Ctx) versionLines(kernel bool) []string {
 		lines = append(lines, "Edition build lab: "+sys.BuildLab)
 	}
 	lines = append(lines, "Machine Name:")
+	if kd := kernelDesc(c); kd != nil {
+		lines = append(lines, fmt.Sprintf("Kernel base = 0x%s PsLoadedModuleList = 0x%s", c.ptr(kd.KernBase), c.ptr(kd.PsLoadedModuleList)))
+		lines = append(lines, "Debug session time: "+c.sessionTime())
+		lines = append(lines, "System Uptime: "+uptime(sys.Uptime))
+		return lines
+	}
 	lines = append(lines, "Debug session time: "+c.sessionTime())
 	lines = append(lines, "System Uptime: not available")
 	if !sys.ProcessCreate.IsZero() {
@@ -375,7 +381,7 @@ func uptime(d time.Duration) string {
 }
 
 func cmdVertarget(c *Ctx, inv *Invocation) error {
-	for _, l := range c.versionLines(false) {
+	for _, l := range c.versionLines(kernelDesc(c) != nil) {
 		c.Println(l)
 	}
 	sys := c.S.Target.System()
@@ -390,6 +396,10 @@ func cmdVertarget(c *Ctx, inv *Invocation) error {
 // `Loading Dump File` line, up to the event and location display.
 func (c *Ctx) Banner(symPath, imagePath string) {
 	t := c.S.Target
+	if kernelDesc(c) != nil {
+		c.kernelBanner(symPath, imagePath)
+		return
+	}
 	c.Println(dumpKindLine(t))
 	if cm := t.System().Comment; cm != "" {
 		c.Printf("Comment: '%s'\n", cm)

@@ -23,6 +23,9 @@ func (c *Ctx) processName() string {
 
 // dumpKindLine is the banner's description of the dump.
 func dumpKindLine(t target.Target) string {
+	if k, ok := t.(kernelTarget); ok {
+		return k.Kernel().DumpKind
+	}
 	if t.Kind() == target.UserFull {
 		return "User Mini Dump File with Full Memory: Only application data is available"
 	}
@@ -31,6 +34,9 @@ func dumpKindLine(t target.Target) string {
 
 // systemKind is the `||` description.
 func systemKind(t target.Target) string {
+	if k, ok := t.(kernelTarget); ok {
+		return k.Kernel().SystemKind
+	}
 	full := t.Kind() == target.UserFull
 	k := "User mini dump"
 	if full {

@@ -34,10 +34,6 @@ func (e *OpenError) Unwrap() error { return e.Err }
 // ErrNotDump is wrapped by an OpenError for a file in no dump format.
 var ErrNotDump = errors.New("not a dump file")
 
-// ErrKernelDump is wrapped by an OpenError for a kernel dump: ntdbg
-// recognises the format but does not read kernel dumps yet.
-var ErrKernelDump = errors.New("kernel dumps are not supported yet")
-
 // Open opens a dump file, trying each format ntdbg reads in turn. The
 // target owns the file: Close closes it.
 func Open(path string, opts Options) (target.Target, error) {
@@ -74,7 +70,11 @@ func OpenReader(r io.ReaderAt, size int64, name string) (target.Target, error) {
 	}
 	kind, what := filetype.Identify(r, size)
 	if kind.IsKernelDump() {
-		return nil, &OpenError{Path: name, Msg: fmt.Sprintf("%s; kernel dumps are not supported yet", what), Err: ErrKernelDump}
+		kt, err := openKernel(r, size, name)
+		if err != nil {
+			return nil, &OpenError{Path: name, Msg: err.Error(), Err: err}
+		}
+		return kt, nil
 	}
 	return nil, &OpenError{Path: name, Msg: fmt.Sprintf("%s, not a minidump (MDMP) or kernel dump (PAGEDU64)", what), Err: ErrNotDump}
 }

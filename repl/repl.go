@@ -55,9 +55,7 @@ type Session struct {
 }
 
 // Prompt is WinDbg's user-mode prompt: process index, thread index.
-func (s *Session) Prompt() string {
-	return fmt.Sprintf("0:%03d> ", s.ctx.S.CurThread)
-}
+func (s *Session) Prompt() string { return s.ctx.PromptText() }
 
 func (s *Session) OpenLog(path string, appendMode bool) (string, error) {
 	return s.out.OpenLog(path, appendMode)

@@ -2,7 +2,9 @@ package nt
 
 // The fallback layouts: the public NT_TIB/TEB/PEB/PEB_LDR_DATA/
 // RTL_USER_PROCESS_PARAMETERS/LDR_DATA_TABLE_ENTRY/UNICODE_STRING offsets (formats-spec.md
-// §6.7) and winnt.h's RTL_CRITICAL_SECTION/RTL_CRITICAL_SECTION_DEBUG, used field by field wherever ntdll's type information does not
+// §6.7), winnt.h's RTL_CRITICAL_SECTION/RTL_CRITICAL_SECTION_DEBUG and
+// the head of the kernel's KLDR_DATA_TABLE_ENTRY (the same on x64 from
+// Vista to 11: the module list is read before the kernel's symbols are found), used field by field wherever ntdll's type information does not
 // define the field. This is the only table of Windows structure offsets in
 // ntdbg; everything else is found by name.
 
@@ -15,6 +17,7 @@ var fallback64 = Layout{
 	UsLength: 0, UsBuffer: 8,
 	CsDebugInfo: 0, CsLockCount: 8, CsRecursion: 0xC, CsOwner: 0x10, CsSemaphore: 0x18, CsSpinCount: 0x20, CsSize: 0x28,
 	CsdType: 0, CsdBackTrace: 2, CsdSection: 8, CsdLocksList: 0x10, CsdEntryCount: 0x20, CsdContention: 0x24, CsdFlags: 0x28,
+	KldrLinks: 0, KldrBase: 0x30, KldrSize: 0x40, KldrFullName: 0x48, KldrBaseName: 0x58,
 }
 
 var fallback32 = Layout{

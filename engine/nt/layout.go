@@ -23,6 +23,8 @@ type Layout struct {
 	PpCurDir, PpDllPath, PpImage, PpCmdLine, PpEnv, PpTitle                                     uint64
 	EntBase, EntFullName, EntStamp, EntMemLinks                                                 uint64
 	UsLength, UsBuffer                                                                          uint64 // UNICODE_STRING
+	// _KLDR_DATA_TABLE_ENTRY (kernel loaded-module list; x64 only).
+	KldrLinks, KldrBase, KldrSize, KldrFullName, KldrBaseName uint64
 	// _RTL_CRITICAL_SECTION and _RTL_CRITICAL_SECTION_DEBUG.
 	CsDebugInfo, CsLockCount, CsRecursion, CsOwner, CsSemaphore, CsSpinCount, CsSize        uint64
 	CsdType, CsdBackTrace, CsdSection, CsdLocksList, CsdEntryCount, CsdContention, CsdFlags uint64

@@ -13,11 +13,14 @@ const (
 	ArchUnknown Arch = iota
 	ArchX86
 	ArchAMD64
+	// ArchARM64 is recognised in kernel dumps (header, bugcheck, driver
+	// list); translation and unwinding are not implemented for it.
+	ArchARM64
 )
 
 // PtrSize is the pointer size in bytes.
 func (a Arch) PtrSize() int {
-	if a == ArchAMD64 {
+	if a == ArchAMD64 || a == ArchARM64 {
 		return 8
 	}
 	return 4
@@ -29,6 +32,8 @@ func (a Arch) String() string {
 		return "x64"
 	case ArchX86:
 		return "x86"
+	case ArchARM64:
+		return "ARM64"
 	}
 	return "unknown"
 }

@@ -175,6 +175,9 @@ type SystemDesc struct {
 	KernelTime    uint32
 	HasTimes      bool
 	Comment       string // sanitized
+	// Kernel dumps: the time since boot, and a checked (debug) build.
+	Uptime  time.Duration
+	Checked bool
 }
 
 // Event is the exception or event stored in a dump.

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ntdbg/ntdbg/dumpfmt/codeview"
+	"github.com/ntdbg/ntdbg/dumpfmt/pe"
+	"github.com/ntdbg/ntdbg/engine/mem"
+	"github.com/ntdbg/ntdbg/engine/nt"
+	"github.com/ntdbg/ntdbg/engine/target"
+)
+
+// openKernel opens a kernel dump and reads its loaded-module list (with the
+// fallback KLDR_DATA_TABLE_ENTRY layout: the kernel's symbols are found
+// through the list), each module's identity coming from its image headers
+// in memory.
+func openKernel(r io.ReaderAt, size int64, name string) (*target.KernelTarget, error) {
+	t, err := target.OpenKernelDump(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	if t.Arch() != target.ArchAMD64 {
+		t.Warn("ARM64 kernel dumps: address translation is not supported; only the header, the bugcheck and the triage driver list are read")
+		return t, nil
+	}
+	k := &nt.Kernel{Mem: t.AddressSpace(nil)}
+	list, err := k.Modules(t.File().Header.PsLoadedModuleList, nt.LayoutFor(target.ArchAMD64, nil))
+	if err != nil {
+		t.Warn(err.Error())
+	}
+	var mods []*target.Module
+	for _, m := range list {
+		mods = append(mods, kernelModule(k.Mem, m))
+	}
+	t.SetModules(mods)
+	return t, nil
+}
+
+// kernelModule describes a loaded driver: WinDbg's name (`nt` for the
+// kernel, `hal`, else the file name without extension) and the image
+// identity from the headers in memory.
+func kernelModule(m mem.Memory, km nt.Module) *target.Module {
+	path := km.FullName
+	if path == "" {
+		path = km.BaseName
+	}
+	modName, image := target.ModuleNameFromPath(km.BaseName)
+	switch strings.ToLower(image) {
+	case "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe":
+		modName = "nt"
+	case "hal.dll", "halmacpi.dll", "halacpi.dll":
+		modName = "hal"
+	}
+	mod := &target.Module{Base: km.Base, Size: km.Size, Name: target.Sanitize(modName), ImageName: target.Sanitize(image), Path: target.Sanitize(path)}
+	if f, err := pe.NewFile(imageInMemory{m, km.Base}, int64(km.Size), true); err == nil {
+		mod.TimeDateStamp, mod.CheckSum = f.TimeDateStamp, f.CheckSum
+		if cv, err := f.CodeView(); err == nil && cv != nil {
+			mod.PdbName, mod.PdbAge = target.Sanitize(cv.PdbName), cv.Age
+			if cv.Signature == codeview.RSDS {
+				mod.PdbGUID = cv.GUIDString()
+			} else {
+				mod.PdbGUID = fmt.Sprintf("%08X", cv.TimeStamp)
+			}
+		}
+	}
+	return mod
+}
+
+// imageInMemory reads a mapped image from an address space.
+type imageInMemory struct {
+	m    mem.Memory
+	base uint64
+}
+
+func (r imageInMemory) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.m.ReadVirtual(p, r.base+uint64(off))
+	if n < len(p) && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
