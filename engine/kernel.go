@@ -81,3 +81,69 @@ func (r imageInMemory) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
+
+// Kernel is the walker of kernel structures for a kernel target (nil for
+// user dumps): the kernel's address space and the nt module's types.
+func (s *Session) Kernel() *nt.Kernel {
+	if s.Target.Kind() != target.Kernel {
+		return nil
+	}
+	return &nt.Kernel{Mem: s.Target.AddressSpace(nil), Types: s.Symbols}
+}
+
+// KernelProcesses walks PsActiveProcessHead (header value, else the
+// kernel's symbol).
+func (s *Session) KernelProcesses() ([]*nt.Process, error) {
+	k := s.Kernel()
+	if k == nil {
+		return nil, fmt.Errorf("not a kernel target")
+	}
+	head := uint64(0)
+	if kt, ok := s.Target.(*target.KernelTarget); ok {
+		head = kt.Kernel().ActiveHead
+	}
+	if head == 0 {
+		a, ok := s.Symbols.Lookup("nt!PsActiveProcessHead")
+		if !ok {
+			return nil, nt.ErrBadNTSymbols
+		}
+		head = a
+	}
+	return k.Processes(head)
+}
+
+// ProcessOf is the model's process for an EPROCESS (its address space is
+// its directory table base).
+func ProcessOf(p *nt.Process) *target.Process {
+	return &target.Process{ID: uint32(p.Cid), Image: p.Image, Addr: p.Addr, DirBase: p.DirBase}
+}
+
+// ThreadRegisters is the register context of a kernel thread: a thread
+// switched out saved its context on its kernel stack, and KernelStack
+// points at the switch frame (formats-spec.md §6.8): the return address
+// into nt!KiSwapContext at +0x38, the saved rbp at +0x30, and the caller's
+// stack pointer 0x40 above it. The rest comes from unwinding.
+func (s *Session) ThreadRegisters(t *nt.Thread) (*target.Registers, error) {
+	k := s.Kernel()
+	if k == nil {
+		return nil, fmt.Errorf("not a kernel target")
+	}
+	if t.State == 2 { // Running: the dump's context, when this is its processor's thread
+		if ev := s.Target.Event(); ev != nil && ev.Context != nil {
+			return ev.Context()
+		}
+	}
+	ks := t.KernelStack
+	ip, err := mem.ReadUint(k.Mem, ks+0x38, 8)
+	if err != nil {
+		return nil, fmt.Errorf("Kernel stack not resident (%v)", err)
+	}
+	bp, err := mem.ReadUint(k.Mem, ks+0x30, 8)
+	if err != nil {
+		return nil, fmt.Errorf("Kernel stack not resident (%v)", err)
+	}
+	r := &target.Registers{Arch: target.ArchAMD64, IP: ip}
+	r.GPR[target.RegSP] = ks + 0x40
+	r.GPR[target.RegBP] = bp
+	return r, nil
+}

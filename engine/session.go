@@ -31,6 +31,8 @@ type Session struct {
 	// thread changes.
 	ctxOverride *target.Registers
 	Frame       int
+	// KThread is the implicit kernel thread (.thread): !thread's default.
+	KThread uint64
 	// Temp holds the user pseudo-registers $t0..$t19.
 	Temp [20]uint64
 	// Symbols supplies symbols, types and module images; symbols.Null{}

@@ -159,6 +159,9 @@ func (k *Kernel) ReadProcess(addr uint64) (*Process, error) {
 // Processes walks PsActiveProcessHead.
 func (k *Kernel) Processes(head uint64) ([]*Process, error) {
 	addrs, walkErr := k.Containers(head, "_EPROCESS", "ActiveProcessLinks", MaxProcesses)
+	if errors.Is(walkErr, ErrBadNTSymbols) {
+		return nil, walkErr
+	}
 	var out []*Process
 	for _, a := range addrs {
 		p, err := k.ReadProcess(a)
@@ -244,6 +247,9 @@ func (k *Kernel) ReadThread(addr uint64) (*Thread, error) {
 // Threads walks a process's ThreadListHead.
 func (k *Kernel) Threads(p *Process) ([]*Thread, error) {
 	addrs, walkErr := k.Containers(p.ThreadHead, "_ETHREAD", "ThreadListEntry", MaxThreads)
+	if errors.Is(walkErr, ErrBadNTSymbols) {
+		return nil, walkErr
+	}
 	var out []*Thread
 	for _, a := range addrs {
 		t, err := k.ReadThread(a)
