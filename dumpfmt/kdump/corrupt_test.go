@@ -79,6 +79,10 @@ func TestCorruptRuns(t *testing.T) {
 	put64(b, 0x98+16*2+8, 1<<60)
 	_, err := newFile(b)
 	errAt(t, err, 0x98+16*2, "huge PageCount")
+	b = bytes.Clone(full)
+	put64(b, 0x98+16*1, 1<<60)
+	_, err = newFile(b)
+	errAt(t, err, 0x98+16, "huge BasePage")
 	// Runs whose pages add up to more than any file.
 	b = bytes.Clone(full)
 	for i := 0; i < 4; i++ {
@@ -92,6 +96,21 @@ func TestCorruptRuns(t *testing.T) {
 	put64(b, 0x98+16*2, 0x20)
 	_, err = newFile(b)
 	errAt(t, err, 0x98+16*2, "overlap")
+	// Runs listed out of order: pages follow the list's order in the file,
+	// the reader's runs are sorted.
+	b = bytes.Clone(full)
+	copy(b[0x98:0xA8], full[0xA8:0xB8])
+	copy(b[0xA8:0xB8], full[0x98:0xA8])
+	f0, err := newFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ := f0.Runs(); runs[0].BasePage != 1 || runs[0].Offset != 0x2000+0x20*0x1000 || runs[1].Offset != 0x2000 {
+		t.Errorf("unsorted runs: %+v", runs)
+	}
+	if off, err := f0.PageOffset(0x10); err != nil || off != 0x2000 {
+		t.Errorf("PFN 0x10 of the first listed run at 0x%x %v", off, err)
+	}
 	// Runs past the end of the file: a run of 2^40 pages opens, and its pages
 	// past the file are errors naming their offsets.
 	b = bytes.Clone(full)
@@ -147,6 +166,20 @@ func TestCorruptBitmap(t *testing.T) {
 	errAt(t, err, 0x2028, "Runs with a bad count")
 	_, err = f.PageOffset(2)
 	errAt(t, err, 0x2028, "PageOffset with a bad count")
+	// Bits past Pages in the bitmap's last byte are not pages (MemoryPages
+	// is 0x2003, so bits 3-7 of byte 0x400 are padding).
+	b = bytes.Clone(bm)
+	b[0x2038+0x400] |= 0xF8
+	f = open(t, b)
+	if _, err := f.ReadPhysical(make([]byte, 8), 0x2000<<12); err != nil {
+		t.Errorf("last page with padding bits set: %v", err)
+	}
+	if runs, err := f.Runs(); err != nil || len(runs) != len(d.Runs) {
+		t.Errorf("padding bits: runs %v %v", runs, err)
+	}
+	if _, err := f.PageOffset(0x2004); !errors.Is(err, kdump.ErrPageNotInDump) || errors.Is(err, kdump.ErrTruncated) {
+		t.Errorf("a padding bit is a page: %v", err)
+	}
 	// More present pages than bits.
 	put64(b, 0x2028, d.MemoryPages+1)
 	_, err = newFile(b)
@@ -219,6 +252,16 @@ func TestCorruptRDMP(t *testing.T) {
 		_, err = newFile(b)
 		errAt(t, err, 0x2030, "huge range")
 		if typ == kdw.Complete {
+			// Without the zero entry that ends the list, type 0xA stops
+			// once TotalNumberOfPages are counted.
+			b = bytes.Clone(good)
+			n := len(d.Runs)
+			put64(b, 0x2030+16*n, 0x7000)
+			put64(b, 0x2038+16*n, 5)
+			f, err := newFile(b)
+			if err != nil || f.PageCount() != good64(good, 0x2028) {
+				t.Errorf("no terminator: %v", err)
+			}
 			// More pages in the ranges than TotalNumberOfPages.
 			b = bytes.Clone(good)
 			put64(b, 0x2028, 2)
@@ -259,9 +302,12 @@ func TestCorruptTriage(t *testing.T) {
 	}
 	// A driver name longer than the file.
 	b := bytes.Clone(good)
-	tr, _ := open(t, good).Triage()
+	tr, err := open(t, good).Triage()
+	if err != nil {
+		t.Fatal(err)
+	}
 	put32(b, int(tr.Drivers[1].DriverNameOffset), 0x7FFFFFFF)
-	_, err := open(t, b).Triage()
+	_, err = open(t, b).Triage()
 	errAt(t, err, int64(tr.Drivers[1].DriverNameOffset), "driver name length")
 	// A data block whose bytes lie past the file.
 	b = bytes.Clone(good)
@@ -312,3 +358,5 @@ func TestHugeCountsAllocateLittle(t *testing.T) {
 		}
 	}
 }
+
+func good64(b []byte, off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) }

@@ -18,7 +18,7 @@ var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzOp
 
 // seedDumps are small dumps of every type for the fuzz corpus. Pages hold
 // printable text so the corpus files stay small.
-func seedDumps() map[string][]byte {
+func seedDumps(tb testing.TB) map[string][]byte {
 	text := func(pfn uint64) []byte {
 		return []byte(strings.Repeat(fmt.Sprintf("pfn %#x ", pfn), 600)[:kdw.PageSize])
 	}
@@ -29,17 +29,13 @@ func seedDumps() map[string][]byte {
 	d.Pages = map[uint64][]byte{2: text(2), 9: text(9), 10: text(10)}
 	out := map[string][]byte{}
 	for _, typ := range memTypes {
-		b, err := d.Bytes(typ)
-		if err != nil {
-			panic(err)
-		}
+		b := render(tb, d, typ)
 		// Keep the first page only: the fuzzer slows down on large inputs,
 		// and the pages past the cut exercise the truncation errors.
-		f, err := newFile(b)
+		off, err := open(tb, b).PageOffset(2)
 		if err != nil {
-			panic(err)
+			tb.Fatal(err)
 		}
-		off, _ := f.PageOffset(2)
 		out[strings.ToLower(kdump.DumpTypeName(uint32(typ)))] = b[:off+kdw.PageSize]
 	}
 	h := sample()
@@ -49,11 +45,7 @@ func seedDumps() map[string][]byte {
 		tr := triageSample(m)
 		tr.Triage.Stack = tr.Triage.Stack[:0x100]
 		tr.Triage.DataPage.Data = tr.Triage.DataPage.Data[:0x40]
-		b, err := tr.Bytes(kdw.TriageDump)
-		if err != nil {
-			panic(err)
-		}
-		out[fmt.Sprintf("triage-%x", m)] = b
+		out[fmt.Sprintf("triage-%x", m)] = render(tb, tr, kdw.TriageDump)
 	}
 	return out
 }
@@ -63,7 +55,7 @@ const seedDir = "testdata/fuzz/FuzzOpen"
 // TestFuzzSeeds keeps the committed corpus openable; go test -run
 // TestFuzzSeeds -update-seeds rewrites it from kdw.
 func TestFuzzSeeds(t *testing.T) {
-	seeds := seedDumps()
+	seeds := seedDumps(t)
 	if *updateSeeds {
 		os.MkdirAll(seedDir, 0o755)
 		for name, b := range seeds {

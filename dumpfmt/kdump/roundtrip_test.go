@@ -203,13 +203,13 @@ func triageSample(machine uint32) *kdw.Dump {
 	kdbg := make([]byte, 0x340)
 	binary.LittleEndian.PutUint32(kdbg[0x10:], 0x4742444B) // 'KDBG'
 	binary.LittleEndian.PutUint32(kdbg[0x14:], uint32(len(kdbg)))
-	binary.LittleEndian.PutUint16(kdbg[0x2A8:], 0x30) // SizeEProcess
-	binary.LittleEndian.PutUint16(kdbg[0x2B0:], 0x40) // SizePrcb
-	binary.LittleEndian.PutUint16(kdbg[0x2C0:], 0x50) // SizeEThread
+	binary.LittleEndian.PutUint16(kdbg[0x2A8:], 0x33) // SizeEProcess
+	binary.LittleEndian.PutUint16(kdbg[0x2B0:], 0x41) // SizePrcb
+	binary.LittleEndian.PutUint16(kdbg[0x2C0:], 0x55) // SizeEThread
 	fill := func(n int, c byte) []byte { return bytes.Repeat([]byte{c}, n) }
 	d.Triage = &kdw.Triage{
 		ServicePackBuild: 0x4000, TriageOptions: 0x1f,
-		Prcb: fill(0x40, 'p'), Process: fill(0x30, 'e'), Thread: fill(0x50, 't'),
+		Prcb: fill(0x41, 'p'), Process: fill(0x33, 'e'), Thread: fill(0x55, 't'),
 		TopOfStack: 0xffffd00012345000, Stack: fill(0x3000, 's'),
 		Mm: fill(0x20, 'm'), UnloadedDrivers: fill(0x10, 'u'),
 		Drivers: []kdw.Driver{
