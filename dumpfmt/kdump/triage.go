@@ -51,10 +51,10 @@ type Block struct {
 }
 
 // Copy is a structure a triage dump copied (the KPRCB, EPROCESS, ETHREAD of
-// the crash) at file offset Offset. The dump records no size for these;
-// Size comes from the KDBG copy (SizePrcb, SizeEProcess, SizeEThread) when
-// the dump holds one, else it runs to the next part of the dump, so it may
-// include padding.
+// the crash) at file offset Offset. The dump records no size for these:
+// Data's length comes from the KDBG copy (SizePrcb, SizeEProcess,
+// SizeEThread) when the dump holds one, else Data runs to the next part of
+// the dump, so it may include padding.
 type Copy struct {
 	Offset uint32
 	Data   []byte
