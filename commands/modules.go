@@ -164,6 +164,8 @@ func (c *Ctx) symbolStatus(m *target.Module) (string, string) {
 		return "(private pdb symbols)", target.Sanitize(ms.PdbPath)
 	case symbols.SymExport:
 		return "(export symbols)", m.ImageName
+	case symbols.SymISF:
+		return "(isf symbols)", target.Sanitize(ms.ISFPath)
 	case symbols.SymNone:
 		return "(no symbols)", ""
 	}

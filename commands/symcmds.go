@@ -15,7 +15,14 @@ func init() {
 	Register(&Command{Name: "ln", Family: "symbols", Syntax: "ln Address",
 		Summary: "show the symbols nearest to an address", Run: cmdLN})
 	Register(&Command{Name: ".sympath", Family: "symbols", Syntax: ".sympath[+] [Path[;...]]",
-		Summary: "show, set or extend the symbol path (srv*cache*url, cache*dir, folders)", Run: cmdSympath})
+		Summary: "show, set or extend the symbol path (srv*cache*url, cache*dir, folders, isf*dir)",
+		Help: "Elements, separated by `;`: `srv*[cache*]url` (a symbol server and its downstream store), `cache*dir`,\n" +
+			"plain folders (searched flat and as dir/symbols/<ext>), and ntdbg's addition `isf*dir`: a folder of Volatility 3\n" +
+			"ISF files (`windows/ntkrnlmp.pdb/<GUID>-<age>.json.xz`, as the Volatility symbol packs lay them out), used for\n" +
+			"types and symbols where no PDB is found. The file is chosen by the module's PDB GUID and age; for a kernel\n" +
+			"whose image lacks its debug directory, by the dump header's PsLoadedModuleList, PsActiveProcessHead and\n" +
+			"KdDebuggerDataBlock (`!sym noisy` says which file and why).",
+		Run: cmdSympath})
 	Register(&Command{Name: ".exepath", Family: "symbols", Syntax: ".exepath[+] [Path[;...]]",
 		Summary: "show, set or extend the executable image path (where images missing from a minidump are found)", Run: cmdExepath})
 	Register(&Command{Name: ".symfix", Family: "symbols", Syntax: ".symfix[+] [LocalCache]",

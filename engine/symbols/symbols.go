@@ -28,6 +28,8 @@ const (
 	SymPrivatePDB
 	SymExport
 	SymNone
+	// SymISF: types and symbols from a Volatility ISF file (isf*dir).
+	SymISF
 )
 
 // Symbols finds, downloads, caches and answers from module symbols.
@@ -74,6 +76,9 @@ type ModSyms struct {
 	byName   map[string][]int
 	globals  []symEntry
 	tpi      *pdb.TypeTable
+	isf      *types.ISFTable
+	// ISFPath is the ISF file the module's types came from.
+	ISFPath string
 	// x86 FPO data, read on first use
 	fpoLoaded bool
 	newFPO    []pdb.FrameData
@@ -218,6 +223,9 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 				return ms
 			}
 		}
+	}
+	if s.loadISF(ms) {
+		return ms
 	}
 	img := s.imageFor(ms)
 	if img != nil {
@@ -877,8 +885,11 @@ func (s *Symbols) Match(m *target.Module, match func(string) bool) []SymbolInfo 
 }
 
 // Types returns the type table of a module's PDB, loading symbols if needed.
-func (s *Symbols) Types(m *target.Module) (*pdb.TypeTable, error) {
+func (s *Symbols) Types(m *target.Module) (types.Table, error) {
 	ms := s.Load(m)
+	if ms.isf != nil {
+		return ms.isf, nil
+	}
 	if ms.PDB == nil {
 		return nil, fmt.Errorf("no type information for %s", m.Name)
 	}

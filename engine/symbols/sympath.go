@@ -21,6 +21,8 @@ type PathElem struct {
 	Tiers []string
 	// Cache is set by `cache*dir` for the elements that follow it.
 	Cache string
+	// ISF is an `isf*dir` folder of Volatility ISF files.
+	ISF string
 }
 
 // IsServer reports a srv* element.
@@ -81,6 +83,13 @@ func ParseSymbolPath(s string) []PathElem {
 				cache = parts[1]
 			} else {
 				cache = DefaultCacheDir()
+			}
+		case head == "isf":
+			// Our addition: a folder of Volatility ISF files
+			// (windows/<pdb>/<GUID>-<age>.json[.xz]), read as type and
+			// symbol information where no PDB is found.
+			if len(parts) > 1 && parts[1] != "" {
+				out = append(out, PathElem{Raw: raw, ISF: strings.Join(parts[1:], "*")})
 			}
 		default:
 			out = append(out, PathElem{Raw: raw, Dir: raw, Cache: cache})

@@ -17,12 +17,12 @@ import (
 // the type itself (nil for a basic type index).
 type Ref struct {
 	Module *target.Module
-	table  *pdb.TypeTable
+	table  Table
 	typ    *pdb.Type
 }
 
 // NewRef wraps a type of a module's type table (t may be nil).
-func NewRef(m *target.Module, tt *pdb.TypeTable, t *pdb.Type) *Ref {
+func NewRef(m *target.Module, tt Table, t *pdb.Type) *Ref {
 	return &Ref{Module: m, table: tt, typ: t}
 }
 
