@@ -95,16 +95,16 @@ type field struct {
 // node is one member of the rebuilt nesting: a field, a run of bit fields in
 // one storage unit, or an anonymous structure or union.
 type node struct {
-	kind     nodeKind
-	f        *field   // nLeaf
-	run      []*field // nRun, in bit order
-	unit     int64    // nRun: storage unit size
-	kids     []*node  // nStruct, nUnion
-	off, end int64    // byte range of the content, from the start of the top type
-	padBefore int64   // set by layout: unnamed padding bytes before this node
-	padAfter  int64   // roots only: trailing padding
-	content   int64   // set by place for structures: the end of the last member
-	align     int64   // set by place for structures and unions
+	kind      nodeKind
+	f         *field   // nLeaf
+	run       []*field // nRun, in bit order
+	unit      int64    // nRun: storage unit size
+	kids      []*node  // nStruct, nUnion
+	off, end  int64    // byte range of the content, from the start of the top type
+	padBefore int64    // set by layout: unnamed padding bytes before this node
+	padAfter  int64    // roots only: trailing padding
+	content   int64    // set by place for structures: the end of the last member
+	align     int64    // set by place for structures and unions
 }
 
 type gen struct {
