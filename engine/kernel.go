@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -26,9 +27,26 @@ func openKernel(r io.ReaderAt, size int64, name string) (*target.KernelTarget, e
 		return t, nil
 	}
 	k := &nt.Kernel{Mem: t.AddressSpace(nil)}
-	list, err := k.Modules(t.File().Header.PsLoadedModuleList, nt.LayoutFor(target.ArchAMD64, nil))
+	h := &t.File().Header
+	// The debugger data block, when the dump keeps it decoded (crash and
+	// live dumps do); an encoded one waits for the kernel's symbols.
+	var kdbg *nt.KDBG
+	if h.KdDebuggerDataBlock != 0 {
+		if kb, err := nt.ReadKDBG(k.Mem, h.KdDebuggerDataBlock, nt.KdbgKeys{}); err == nil {
+			kdbg = kb
+			t.SetKDBG(kb.KernBase, asciiAt(k.Mem, kb.NtBuildLab, 256))
+		}
+	}
+	head := h.PsLoadedModuleList
+	if head == 0 && kdbg != nil {
+		head = kdbg.PsLoadedModuleList
+	}
+	list, err := k.Modules(head, nt.LayoutFor(target.ArchAMD64, nil))
 	if err != nil {
 		t.Warn(err.Error())
+	}
+	if kdbg != nil {
+		t.SetProcessors(processors(t, k.Mem, kdbg, int(h.NumberProcessors)))
 	}
 	var mods []*target.Module
 	for _, m := range list {
@@ -146,4 +164,59 @@ func (s *Session) ThreadRegisters(t *nt.Thread) (*target.Registers, error) {
 	r.GPR[target.RegSP] = ks + 0x40
 	r.GPR[target.RegBP] = bp
 	return r, nil
+}
+
+// maxProcessors bounds the processor walk (a dump header's count).
+const maxProcessors = 2048
+
+// processors are the per-CPU contexts: KiProcessorBlock[i] is the KPRCB,
+// its CurrentThread and the CONTEXT its Context field points at
+// (formats-spec.md §2.8). Processor 0 falls back to the header's context.
+func processors(t *target.KernelTarget, m mem.Memory, kb *nt.KDBG, n int) []*target.Thread {
+	if kb.KiProcessorBlock == 0 || kb.OffsetPrcbContext == 0 || n <= 0 {
+		return t.Threads()
+	}
+	n = min(n, maxProcessors)
+	var out []*target.Thread
+	for i := range n {
+		prcb, err := mem.ReadUint(m, kb.KiProcessorBlock+8*uint64(i), 8)
+		if err != nil || prcb == 0 {
+			break
+		}
+		cur, _ := mem.ReadUint(m, prcb+uint64(kb.OffsetPrcbCurrentThread), 8)
+		ctxPtr, _ := mem.ReadUint(m, prcb+uint64(kb.OffsetPrcbContext), 8)
+		load := func() (*target.Registers, error) {
+			if ctxPtr != 0 {
+				b := make([]byte, target.ContextSize(target.ArchAMD64))
+				if err := mem.ReadFull(m, b, ctxPtr); err == nil {
+					if r, err := target.DecodeContext(target.ArchAMD64, b); err == nil && r.IP != 0 {
+						return r, nil
+					}
+				}
+			}
+			if i == 0 {
+				return t.HeaderContext()
+			}
+			return nil, fmt.Errorf("the context of processor %d is not in the dump", i)
+		}
+		out = append(out, target.Processor(i, cur, load))
+	}
+	if len(out) == 0 {
+		return t.Threads()
+	}
+	return out
+}
+
+// asciiAt reads a NUL-terminated ASCII string of at most n bytes.
+func asciiAt(m mem.Memory, addr uint64, n int) string {
+	if addr == 0 {
+		return ""
+	}
+	b := make([]byte, n)
+	got, _ := m.ReadVirtual(b, addr)
+	b = b[:got]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }

@@ -30,3 +30,11 @@ var fallback32 = Layout{
 	CsDebugInfo: 0, CsLockCount: 4, CsRecursion: 8, CsOwner: 0xC, CsSemaphore: 0x10, CsSpinCount: 0x14, CsSize: 0x18,
 	CsdType: 0, CsdBackTrace: 2, CsdSection: 4, CsdLocksList: 8, CsdEntryCount: 0x10, CsdContention: 0x14, CsdFlags: 0x18,
 }
+
+// kdbgLayout is KDDEBUGGER_DATA64 (wdbgexts.h; formats-spec.md §2.7): a
+// public structure that grows at its end and is never in the kernel's
+// types, so it is read by these offsets.
+var kdbgLayout = struct {
+	OwnerTag, Size, KernBase, PsLoadedModuleList, PsActiveProcessHead, MmPfnDatabase, NtBuildLab, KiProcessorBlock uint64
+	OffsetPrcbCurrentThread, OffsetPrcbContext                                                                     uint64
+}{0x10, 0x14, 0x18, 0x48, 0x50, 0xC0, 0x208, 0x218, 0x2B4, 0x338}

@@ -35,6 +35,7 @@ type KernelTarget struct {
 	modules  []*Module
 	unloaded []*Module
 	procs    []*Process
+	kernBase uint64
 	warns    []string
 	closer   io.Closer
 }
@@ -170,6 +171,7 @@ func (t *KernelTarget) Kernel() *KernelDesc {
 	default:
 		d.DumpKind, d.SystemKind = "Kernel Dump File: Kernel address space is available", fmt.Sprintf("64-bit Kernel dump (type %#x)", h.DumpType)
 	}
+	d.KernBase = t.kernBase
 	for _, m := range t.modules {
 		if m.Name == "nt" {
 			d.KernBase = m.Base
@@ -189,6 +191,28 @@ func (t *KernelTarget) Event() *Event              { return t.event }
 func (t *KernelTarget) Processes() []*Process      { return t.procs }
 func (t *KernelTarget) Warnings() []string         { return t.warns }
 func (t *KernelTarget) Physical() mem.Memory       { return t.phys }
+
+// SetProcessors installs one thread per processor: its current thread
+// (Addr, an ETHREAD) and its saved context (kernel mode `~`).
+func (t *KernelTarget) SetProcessors(ps []*Thread) { t.threads = ps }
+
+// Processor is processor i of a kernel target, running the ETHREAD at
+// addr, with its context read by load.
+func Processor(i int, addr uint64, load func() (*Registers, error)) *Thread {
+	return &Thread{Index: i, Addr: addr, load: load}
+}
+
+// HeaderContext is the dump header's context record (the processor that
+// stopped the system).
+func (t *KernelTarget) HeaderContext() (*Registers, error) { return t.event.Context() }
+
+// SetKDBG records what the debugger data block says.
+func (t *KernelTarget) SetKDBG(kernBase uint64, buildLab string) {
+	t.kernBase = kernBase
+	if buildLab != "" {
+		t.sys.BuildLab = Sanitize(buildLab)
+	}
+}
 
 // SetModules installs the loaded-module list the engine walked.
 func (t *KernelTarget) SetModules(ms []*Module) { t.modules = ms }
