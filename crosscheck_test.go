@@ -351,3 +351,24 @@ func TestHypervAgreesWithLLDB(t *testing.T) {
 		t.Errorf("lldb now prints other facts than lldb.txt records:\n%s", live)
 	}
 }
+
+// The real full kernel dump header (../shared/realdumps/MANIFEST.md): what
+// vertarget, .bugcheck, r and .dumpdebug's run list say matches the facts
+// the manifest records from the header.
+func TestKernelHeaderAgreesWithManifest(t *testing.T) {
+	if _, err := os.Stat(shared + "/kernel/full-header-19045.dmp"); err != nil {
+		t.Skip("realdumps not present")
+	}
+	g := golden(t, "kernel-header-19045")
+	for _, want := range []string{"Windows 10 Kernel Version 19045 MP (4 procs) Free x64", "Bugcheck code 5454414D",
+		"rip=fffff8072aa9136d rsp=ffffc10f7507f190", "DirectoryTableBase  00000000`001ad002", "RequiredDumpSpace   00000000`7fe88000",
+		"Kernel Complete Dump File"} {
+		mustContain(t, g, want, "MANIFEST.md")
+	}
+	runs := [][2]uint64{{0x2, 0x9e}, {0x100, 0x251}, {0x3d8, 0xd7df}, {0xdbb8, 0x1fb7}, {0xfbff, 0x70401}}
+	off := uint64(0x2000)
+	for _, r := range runs {
+		mustContain(t, g, fmt.Sprintf("    %016x        %016x        %016x\n", off, r[0]*0x1000, r[1]*0x1000), "a run of the manifest (file offsets follow the header, no holes)")
+		off += r[1] * 0x1000
+	}
+}

@@ -33,6 +33,7 @@ var goldenCases = []struct {
 	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
 	{"demo", "testdata/demo/demo.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
 	{"x86fpo", "testdata/demo/x86.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
+	{"kernel-header-19045", shared + "/kernel/full-header-19045.dmp", true, nil},
 	{"hyperv-seed", hypervDump, false, []string{"-y", hypervSyms}},
 	{"hyperv-locks", hypervDump, false, []string{"-y", hypervSyms}},
 }

@@ -202,7 +202,7 @@ func cmdProcess(c *Ctx, inv *Invocation) error {
 		if p == nil {
 			p, err = kc.k.ReadProcess(vals[0])
 			if err != nil {
-				return fmt.Errorf("TYPE mismatch for process object at %s", p16(vals[0]))
+				return typeMismatch(err, "process", vals[0])
 			}
 		}
 		list = []*nt.Process{p}
@@ -321,7 +321,7 @@ func cmdDotProcess(c *Ctx, inv *Invocation) error {
 	}
 	p, err := kc.k.ReadProcess(v)
 	if err != nil {
-		return fmt.Errorf("TYPE mismatch for process object at %s", p16(v))
+		return typeMismatch(err, "process", v)
 	}
 	c.S.SetProcess(engine.ProcessOf(p))
 	c.Printf("Implicit process is now %s\n", c.ptr(p.Addr))
@@ -374,7 +374,7 @@ func cmdDotThread(c *Ctx, inv *Invocation) error {
 	}
 	t, err := kc.k.ReadThread(v)
 	if err != nil {
-		return fmt.Errorf("TYPE mismatch for thread object at %s", p16(v))
+		return typeMismatch(err, "thread", v)
 	}
 	regs, err := c.S.ThreadRegisters(t)
 	if err != nil {
@@ -461,7 +461,7 @@ func cmdThread(c *Ctx, inv *Invocation) error {
 	}
 	t, err := kc.k.ReadThread(addr)
 	if err != nil {
-		return fmt.Errorf("TYPE mismatch for thread object at %s", p16(addr))
+		return typeMismatch(err, "thread", addr)
 	}
 	kc.threadBody(t, flags, "")
 	return nil
@@ -649,4 +649,13 @@ func cmdStacks(c *Ctx, inv *Invocation) error {
 	c.Println()
 	c.Printf("Threads Processed: %d\n", count)
 	return nil
+}
+
+// typeMismatch is kdexts' answer for an address that is not the object
+// asked for, unless the kernel's types are what is missing.
+func typeMismatch(err error, what string, addr uint64) error {
+	if errors.Is(err, nt.ErrBadNTSymbols) {
+		return err
+	}
+	return fmt.Errorf("TYPE mismatch for %s object at %s", what, p16(addr))
 }

@@ -258,12 +258,41 @@ func (t *KernelTarget) Close() error {
 	return nil
 }
 
-// Layout describes the header for .dumpdebug.
+// Layout describes the header and the physical memory runs for .dumpdebug.
 func (t *KernelTarget) Layout() *FileLayout {
 	h := &t.file.Header
-	l := &FileLayout{Title: "Kernel Dump Analysis", Version: h.MinorVersion}
-	l.StreamsTable = append(l.StreamsTable, StreamInfo{Name: "DUMP_HEADER64", Size: kdump.HeaderSize,
-		Summary: fmt.Sprintf("DumpType %d (%s), %d processors, DTB %#x", h.DumpType, kdump.DumpTypeName(h.DumpType), h.NumberProcessors, h.DirectoryTableBase)})
+	kind := map[uint32]string{1: "Full", 2: "Summary", 4: "Triage", 5: "Bitmap", 6: "Full Bitmap"}[h.DumpType]
+	if kind == "" {
+		kind = kdump.DumpTypeName(h.DumpType)
+	}
+	l := &FileLayout{Title: "64 bit Kernel " + kind + " Dump Analysis", Version: h.MinorVersion, Kernel: true, HeaderName: "DUMP_HEADER64"}
+	add := func(n string, v uint64) { l.Header = append(l.Header, FlagName{Name: n, Bit: v}) }
+	add("MajorVersion", uint64(h.MajorVersion))
+	add("MinorVersion", uint64(h.MinorVersion))
+	add("KdSecondaryVersion", uint64(h.KdSecondaryVersion))
+	add("DirectoryTableBase", h.DirectoryTableBase)
+	add("PfnDataBase", h.PfnDataBase)
+	add("PsLoadedModuleList", h.PsLoadedModuleList)
+	add("PsActiveProcessHead", h.PsActiveProcessHead)
+	add("MachineImageType", uint64(h.MachineImageType))
+	add("NumberProcessors", uint64(h.NumberProcessors))
+	add("BugCheckCode", uint64(h.BugCheckCode))
+	for i, p := range h.BugCheckParameters {
+		add(fmt.Sprintf("BugCheckParameter%d", i+1), p)
+	}
+	add("KdDebuggerDataBlock", h.KdDebuggerDataBlock)
+	add("ProductType", uint64(h.ProductType))
+	add("SuiteMask", uint64(h.SuiteMask))
+	add("WriterStatus", uint64(h.WriterStatus))
+	add("DumpType", uint64(h.DumpType))
+	add("RequiredDumpSpace", uint64(h.RequiredDumpSpace))
+	runs, err := t.file.Runs()
+	if err != nil {
+		l.RunsErr = err.Error()
+	}
+	for _, r := range runs {
+		l.Runs = append(l.Runs, [3]uint64{uint64(r.Offset), r.BasePage * 0x1000, r.PageCount * 0x1000})
+	}
 	return l
 }
 

@@ -77,6 +77,13 @@ type FileLayout struct {
 	Flags        uint64
 	FlagNames    []FlagName
 	StreamsTable []StreamInfo
+	// Kernel dumps: the DUMP_HEADER64 fields in order and the physical
+	// memory runs (file offset, physical address, length).
+	Kernel     bool
+	Header     []FlagName // Name, value (Bit)
+	Runs       [][3]uint64
+	RunsErr    string
+	HeaderName string // "DUMP_HEADER64"
 }
 
 // FlagName is one set flag bit and its name.
