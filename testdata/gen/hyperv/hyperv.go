@@ -103,9 +103,13 @@ var moduleFiles = []struct {
 	{"nsi.dll", `C:\Windows\SYSTEM32\nsi.dll`, [4]uint16{6, 3, 9600, 16384}},
 }
 
+// The timeline both dumps share (kernel.go has the rest): the host booted
+// on Jun 9 2015 at 22:26:04.944 UTC; vmms.exe, an automatic service, started
+// 66 seconds later; Task Manager wrote vmms.dmp at 14:22:31 the next day,
+// and LiveKD the kernel dump two minutes after that.
 var (
 	dumpTime    = time.Date(2015, 6, 10, 14, 22, 31, 0, time.UTC)
-	processTime = time.Date(2015, 6, 2, 8, 1, 12, 0, time.UTC)
+	processTime = time.Date(2015, 6, 9, 22, 27, 11, 406_000_000, time.UTC)
 )
 
 // Bytes renders the scenario dump.
