@@ -457,6 +457,11 @@ func cmdThread(c *Ctx, inv *Invocation) error {
 		flags = v
 	}
 	if addr == 0 {
+		if th, err := c.S.Thread(); err == nil {
+			addr = th.Addr // the current processor's thread
+		}
+	}
+	if addr == 0 {
 		return fmt.Errorf("no current thread: give an ETHREAD address (.thread sets one)")
 	}
 	t, err := kc.k.ReadThread(addr)
@@ -555,6 +560,9 @@ func (kc kctx) threadBody(t *nt.Thread, flags uint64, prefix string) {
 func (kc kctx) irps(t *nt.Thread) []string {
 	if t.IrpHead == 0 {
 		return nil
+	}
+	if fl, err := mem.ReadUint(kc.k.Mem, t.IrpHead, 8); err != nil || fl == 0 {
+		return nil // an unreadable or zeroed (triage copy) list head
 	}
 	addrs, _ := kc.k.Containers(t.IrpHead, "_IRP", "ThreadListEntry", 1024)
 	var out []string

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,11 @@ func openKernel(r io.ReaderAt, size int64, name string) (*target.KernelTarget, e
 		t.Warn("ARM64 kernel dumps: address translation is not supported; only the header, the bugcheck and the triage driver list are read")
 		return t, nil
 	}
+	if t.File().DumpType() == 4 {
+		if err := setUpTriage(t); err != nil {
+			t.Warn(err.Error())
+		}
+	}
 	k := &nt.Kernel{Mem: t.AddressSpace(nil)}
 	h := &t.File().Header
 	// The debugger data block, when the dump keeps it decoded (crash and
@@ -48,12 +54,82 @@ func openKernel(r io.ReaderAt, size int64, name string) (*target.KernelTarget, e
 	if kdbg != nil {
 		t.SetProcessors(processors(t, k.Mem, kdbg, int(h.NumberProcessors)))
 	}
+	if t.Triage() != nil {
+		return t, nil // modules and the processor come from the triage parts
+	}
 	var mods []*target.Module
 	for _, m := range list {
 		mods = append(mods, kernelModule(k.Mem, m))
 	}
 	t.SetModules(mods)
 	return t, nil
+}
+
+// setUpTriage makes a triage dump's copies the kernel's memory: the stack,
+// debugger data, data page and blocks where they were, the thread copy at
+// the PRCB's CurrentThread; the driver list is the module list, and the
+// crashing thread's context is processor 0's.
+func setUpTriage(t *target.KernelTarget) error {
+	tri, err := t.TriageParts()
+	if err != nil {
+		return err
+	}
+	tm := &target.TriageMemory{}
+	for _, b := range tri.Memory() {
+		tm.Map(b.VirtualAddress, b.Data)
+	}
+	t.SetTriage(tm)
+	off := uint64(8) // KPRCB.CurrentThread, unless the debugger data says otherwise
+	if kb, err := nt.ReadKDBG(tm, t.File().Header.KdDebuggerDataBlock, nt.KdbgKeys{}); err == nil && kb.OffsetPrcbCurrentThread != 0 {
+		off = uint64(kb.OffsetPrcbCurrentThread)
+	}
+	var cur uint64
+	if off+8 <= uint64(len(tri.Prcb.Data)) {
+		cur = binary.LittleEndian.Uint64(tri.Prcb.Data[off:])
+		tm.Map(cur, tri.Thread.Data)
+	}
+	var mods []*target.Module
+	for _, d := range tri.Drivers {
+		km := nt.Module{Base: d.DllBase, Size: uint64(d.SizeOfImage), BaseName: d.Name, FullName: d.Name}
+		m := kernelModule(tm, km)
+		m.TimeDateStamp, m.CheckSum = d.TimeDateStamp, d.CheckSum
+		mods = append(mods, m)
+	}
+	t.SetModules(mods)
+	load := func() (*target.Registers, error) {
+		if len(tri.Context) > 0 {
+			return target.DecodeContext(target.ArchAMD64, tri.Context)
+		}
+		return t.HeaderContext()
+	}
+	t.SetProcessors([]*target.Thread{target.Processor(0, cur, load)})
+	return nil
+}
+
+// triageProcess maps a triage dump's process copy at the address the
+// thread copy names (its ApcState.Process, read by field name), and
+// returns the one process a triage dump holds.
+func (s *Session) triageProcess(kt *target.KernelTarget, k *nt.Kernel) ([]*nt.Process, error) {
+	ths := kt.Threads()
+	if len(ths) == 0 || ths[0].Addr == 0 {
+		return nil, fmt.Errorf("the triage dump names no current thread")
+	}
+	th, err := k.ReadThread(ths[0].Addr)
+	if err != nil {
+		return nil, err
+	}
+	va := th.ApcProcess
+	if va == 0 {
+		va = th.Process
+	}
+	if tri, err := kt.TriageParts(); err == nil {
+		kt.Triage().Map(va, tri.Process.Data)
+	}
+	p, err := k.ReadProcess(va)
+	if err != nil {
+		return nil, err
+	}
+	return []*nt.Process{p}, nil
 }
 
 // kernelModule describes a loaded driver: WinDbg's name (`nt` for the
@@ -118,6 +194,9 @@ func (s *Session) KernelProcesses() ([]*nt.Process, error) {
 	}
 	head := uint64(0)
 	if kt, ok := s.Target.(*target.KernelTarget); ok {
+		if kt.Triage() != nil {
+			return s.triageProcess(kt, k)
+		}
 		head = kt.Kernel().ActiveHead
 	}
 	if head == 0 {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/ulikunitz/xz"
@@ -52,8 +53,15 @@ func (s *Symbols) loadISF(ms *ModSyms) bool {
 			continue
 		}
 		ms.isf, ms.ISFPath, ms.State = types.NewISFTable(f), path, SymISF
-		for name, sym := range f.Symbols {
-			if sym.Address < m.Size {
+		// Names in reverse order: of aliases at one address (KiStartSystemThread,
+		// KxStartSystemThread), the lookup then names the first in order.
+		names := make([]string, 0, len(f.Symbols))
+		for name := range f.Symbols {
+			names = append(names, name)
+		}
+		sort.Sort(sort.Reverse(sort.StringSlice(names)))
+		for _, name := range names {
+			if sym := f.Symbols[name]; sym.Address < m.Size {
 				ms.entries = append(ms.entries, symEntry{rva: uint32(sym.Address), name: name, pdbMod: -1})
 			}
 		}

@@ -36,8 +36,11 @@ type KernelTarget struct {
 	unloaded []*Module
 	procs    []*Process
 	kernBase uint64
-	warns    []string
-	closer   io.Closer
+	// triage is a triage dump's memory: its copies at their addresses
+	// (no page tables: every process sees the same copies).
+	triage *TriageMemory
+	warns  []string
+	closer io.Closer
 }
 
 // maxSpaces bounds the per-process address spaces kept at once.
@@ -214,6 +217,66 @@ func (t *KernelTarget) SetKDBG(kernBase uint64, buildLab string) {
 	}
 }
 
+// TriageMemory is a triage dump's virtual memory: the stack, the debugger
+// data, the data page and blocks at their addresses, and the thread and
+// process copies once their addresses are known (Map).
+type TriageMemory struct {
+	mu     sync.Mutex
+	blocks []triageBlock
+}
+
+type triageBlock struct {
+	va   uint64
+	data []byte
+}
+
+// Map places a copy at va (a later copy does not override an earlier one).
+func (m *TriageMemory) Map(va uint64, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.blocks {
+		if b.va == va {
+			return
+		}
+	}
+	m.blocks = append(m.blocks, triageBlock{va, data})
+}
+
+// ReadVirtual reads from the copies; anything else is not in the dump.
+func (m *TriageMemory) ReadVirtual(p []byte, addr uint64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	done := 0
+	for done < len(p) {
+		a := addr + uint64(done)
+		found := false
+		for _, b := range m.blocks {
+			if a >= b.va && a-b.va < uint64(len(b.data)) {
+				done += copy(p[done:], b.data[a-b.va:])
+				found = true
+				break
+			}
+		}
+		if !found {
+			return done, &mem.Error{Addr: a, Kind: mem.NotInDump}
+		}
+	}
+	return done, nil
+}
+
+// Triage is the triage dump's memory (nil for other dump types).
+func (t *KernelTarget) Triage() *TriageMemory { return t.triage }
+
+// TriageParts are what a triage dump holds beyond memory: the crashing
+// thread's and process's copies, the PRCB copy, the driver list.
+func (t *KernelTarget) TriageParts() (*kdump.Triage, error) { return t.file.Triage() }
+
+// SetTriage makes the kernel's address space the triage copies.
+func (t *KernelTarget) SetTriage(m *TriageMemory) { t.triage = m }
+
 // SetModules installs the loaded-module list the engine walked.
 func (t *KernelTarget) SetModules(ms []*Module) { t.modules = ms }
 
@@ -229,6 +292,9 @@ func (t *KernelTarget) Warn(s string) { t.warns = append(t.warns, s) }
 // AddressSpace is the kernel's space (nil, or a process without a
 // directory base) or the space of the process's directory table base.
 func (t *KernelTarget) AddressSpace(p *Process) mem.Memory {
+	if t.triage != nil {
+		return t.triage
+	}
 	if p == nil || p.DirBase == 0 || p.DirBase&^0xfff == t.file.Header.DirectoryTableBase&^0xfff {
 		return t.kspace
 	}
