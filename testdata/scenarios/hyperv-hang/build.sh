@@ -100,3 +100,4 @@ done
 (cd bin && sha256sum * > ../SHA256SUMS)
 echo "built: $(ls bin | tr '\n' ' ')"
 find symbols -type f | sort
+./build-kernel.sh
