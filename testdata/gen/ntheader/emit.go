@@ -112,6 +112,15 @@ func (e *emitter) members(n *node, ind string, base int64, prefix string) error 
 		if n.kind == nStruct {
 			e.padding(ind, k.padBefore, k.off-k.padBefore-n.off, n.align, base+k.off-k.padBefore)
 		}
+		if n.kind == nUnion && k.kind == nRun {
+			// A union member of its own: the run's bit fields share a unit.
+			e.printf("%sstruct {\n", ind)
+			if err := e.member(k, ind+"    ", base, prefix); err != nil {
+				return err
+			}
+			e.printf("%s};\n", ind)
+			continue
+		}
 		if err := e.member(k, ind, base, prefix); err != nil {
 			return err
 		}

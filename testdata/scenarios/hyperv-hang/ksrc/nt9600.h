@@ -560,11 +560,13 @@ struct __unnamed_13dc;
 /* 0x8 bytes */
 struct _EX_PUSH_LOCK {
     union {
-        ULONGLONG Locked : 1;                               /* 0x000 bits 0-0 */
-        ULONGLONG Waiting : 1;                              /* 0x000 bits 1-1 */
-        ULONGLONG Waking : 1;                               /* 0x000 bits 2-2 */
-        ULONGLONG MultipleShared : 1;                       /* 0x000 bits 3-3 */
-        ULONGLONG Shared : 60;                              /* 0x000 bits 4-63 */
+        struct {
+            ULONGLONG Locked : 1;                               /* 0x000 bits 0-0 */
+            ULONGLONG Waiting : 1;                              /* 0x000 bits 1-1 */
+            ULONGLONG Waking : 1;                               /* 0x000 bits 2-2 */
+            ULONGLONG MultipleShared : 1;                       /* 0x000 bits 3-3 */
+            ULONGLONG Shared : 60;                              /* 0x000 bits 4-63 */
+        };
         VOID *Ptr;                                          /* 0x000 */
         ULONGLONG Value;                                    /* 0x000 */
     };
@@ -839,32 +841,40 @@ struct _DISPATCHER_HEADER {
                 UCHAR Type;                                         /* 0x000 */
             };
             union {
-                UCHAR Abandoned : 1;                                /* 0x001 bits 0-0 */
-                UCHAR DisableIncrement : 1;                         /* 0x001 bits 1-1 */
-                UCHAR EncodedTolerableDelay : 6;                    /* 0x001 bits 2-7 */
-                UCHAR Absolute : 1;                                 /* 0x001 bits 0-0 */
-                UCHAR Timer2Expiring : 1;                           /* 0x001 bits 1-1 */
-                UCHAR QueueReservedControlFlags : 6;                /* 0x001 bits 2-7 */
+                struct {
+                    UCHAR Abandoned : 1;                                /* 0x001 bits 0-0 */
+                    UCHAR DisableIncrement : 1;                         /* 0x001 bits 1-1 */
+                    UCHAR EncodedTolerableDelay : 6;                    /* 0x001 bits 2-7 */
+                };
+                struct {
+                    UCHAR Absolute : 1;                                 /* 0x001 bits 0-0 */
+                    UCHAR Timer2Expiring : 1;                           /* 0x001 bits 1-1 */
+                    UCHAR QueueReservedControlFlags : 6;                /* 0x001 bits 2-7 */
+                };
                 UCHAR MutantSize;                                   /* 0x001 */
                 UCHAR QueueControlFlags;                            /* 0x001 */
                 UCHAR Signalling;                                   /* 0x001 */
                 UCHAR ThreadReserved;                               /* 0x001 */
                 UCHAR Timer2Flags;                                  /* 0x001 */
-                UCHAR Timer2Inserted : 1;                           /* 0x001 bits 0-0 */
-                UCHAR Wake : 1;                                     /* 0x001 bits 1-1 */
-                UCHAR Timer2CancelPending : 1;                      /* 0x001 bits 2-2 */
-                UCHAR Timer2SetPending : 1;                         /* 0x001 bits 3-3 */
-                UCHAR Timer2Running : 1;                            /* 0x001 bits 4-4 */
-                UCHAR Timer2Disabled : 1;                           /* 0x001 bits 5-5 */
-                UCHAR Timer2ReservedFlags : 2;                      /* 0x001 bits 6-7 */
+                struct {
+                    UCHAR Timer2Inserted : 1;                           /* 0x001 bits 0-0 */
+                    UCHAR Wake : 1;                                     /* 0x001 bits 1-1 */
+                    UCHAR Timer2CancelPending : 1;                      /* 0x001 bits 2-2 */
+                    UCHAR Timer2SetPending : 1;                         /* 0x001 bits 3-3 */
+                    UCHAR Timer2Running : 1;                            /* 0x001 bits 4-4 */
+                    UCHAR Timer2Disabled : 1;                           /* 0x001 bits 5-5 */
+                    UCHAR Timer2ReservedFlags : 2;                      /* 0x001 bits 6-7 */
+                };
                 UCHAR TimerControlFlags;                            /* 0x001 */
             };
             union {
-                UCHAR CycleProfiling : 1;                           /* 0x002 bits 0-0 */
-                UCHAR CounterProfiling : 1;                         /* 0x002 bits 1-1 */
-                UCHAR GroupScheduling : 1;                          /* 0x002 bits 2-2 */
-                UCHAR AffinitySet : 1;                              /* 0x002 bits 3-3 */
-                UCHAR ThreadReservedControlFlags : 4;               /* 0x002 bits 4-7 */
+                struct {
+                    UCHAR CycleProfiling : 1;                           /* 0x002 bits 0-0 */
+                    UCHAR CounterProfiling : 1;                         /* 0x002 bits 1-1 */
+                    UCHAR GroupScheduling : 1;                          /* 0x002 bits 2-2 */
+                    UCHAR AffinitySet : 1;                              /* 0x002 bits 3-3 */
+                    UCHAR ThreadReservedControlFlags : 4;               /* 0x002 bits 4-7 */
+                };
                 UCHAR DpcActive;                                    /* 0x002 */
                 UCHAR Hand;                                         /* 0x002 */
                 UCHAR QueueSize;                                    /* 0x002 */
@@ -873,16 +883,20 @@ struct _DISPATCHER_HEADER {
                 UCHAR Timer2Reserved1;                              /* 0x002 */
             };
             union {
-                UCHAR ActiveDR7 : 1;                                /* 0x003 bits 0-0 */
-                UCHAR Instrumented : 1;                             /* 0x003 bits 1-1 */
-                UCHAR Minimal : 1;                                  /* 0x003 bits 2-2 */
-                UCHAR Reserved4 : 3;                                /* 0x003 bits 3-5 */
-                UCHAR UmsScheduled : 1;                             /* 0x003 bits 6-6 */
-                UCHAR UmsPrimary : 1;                               /* 0x003 bits 7-7 */
+                struct {
+                    UCHAR ActiveDR7 : 1;                                /* 0x003 bits 0-0 */
+                    UCHAR Instrumented : 1;                             /* 0x003 bits 1-1 */
+                    UCHAR Minimal : 1;                                  /* 0x003 bits 2-2 */
+                    UCHAR Reserved4 : 3;                                /* 0x003 bits 3-5 */
+                    UCHAR UmsScheduled : 1;                             /* 0x003 bits 6-6 */
+                    UCHAR UmsPrimary : 1;                               /* 0x003 bits 7-7 */
+                };
                 UCHAR DebugActive;                                  /* 0x003 */
-                UCHAR Index : 6;                                    /* 0x003 bits 0-5 */
-                UCHAR Inserted : 1;                                 /* 0x003 bits 6-6 */
-                UCHAR Expired : 1;                                  /* 0x003 bits 7-7 */
+                struct {
+                    UCHAR Index : 6;                                    /* 0x003 bits 0-5 */
+                    UCHAR Inserted : 1;                                 /* 0x003 bits 6-6 */
+                    UCHAR Expired : 1;                                  /* 0x003 bits 7-7 */
+                };
                 UCHAR MutantReserved;                               /* 0x003 */
                 UCHAR QueueReserved;                                /* 0x003 */
                 UCHAR Reserved1;                                    /* 0x003 */
@@ -943,8 +957,10 @@ struct _KDEVICE_QUEUE {
     ULONGLONG Lock;                                     /* 0x018 */
     union {
         UCHAR Busy;                                         /* 0x020 */
-        LONGLONG Reserved : 8;                              /* 0x020 bits 0-7 */
-        LONGLONG Hint : 56;                                 /* 0x020 bits 8-63 */
+        struct {
+            LONGLONG Reserved : 8;                              /* 0x020 bits 0-7 */
+            LONGLONG Hint : 56;                                 /* 0x020 bits 8-63 */
+        };
     };
 };
 NT_SIZE(struct _KDEVICE_QUEUE, 0x28);
@@ -1254,14 +1270,16 @@ typedef struct _KAFFINITY_EX KAFFINITY_EX, *PKAFFINITY_EX;
 
 /* 0x1 bytes */
 union _KEXECUTE_OPTIONS {
-    UCHAR ExecuteDisable : 1;                           /* 0x000 bits 0-0 */
-    UCHAR ExecuteEnable : 1;                            /* 0x000 bits 1-1 */
-    UCHAR DisableThunkEmulation : 1;                    /* 0x000 bits 2-2 */
-    UCHAR Permanent : 1;                                /* 0x000 bits 3-3 */
-    UCHAR ExecuteDispatchEnable : 1;                    /* 0x000 bits 4-4 */
-    UCHAR ImageDispatchEnable : 1;                      /* 0x000 bits 5-5 */
-    UCHAR DisableExceptionChainValidation : 1;          /* 0x000 bits 6-6 */
-    UCHAR Spare : 1;                                    /* 0x000 bits 7-7 */
+    struct {
+        UCHAR ExecuteDisable : 1;                           /* 0x000 bits 0-0 */
+        UCHAR ExecuteEnable : 1;                            /* 0x000 bits 1-1 */
+        UCHAR DisableThunkEmulation : 1;                    /* 0x000 bits 2-2 */
+        UCHAR Permanent : 1;                                /* 0x000 bits 3-3 */
+        UCHAR ExecuteDispatchEnable : 1;                    /* 0x000 bits 4-4 */
+        UCHAR ImageDispatchEnable : 1;                      /* 0x000 bits 5-5 */
+        UCHAR DisableExceptionChainValidation : 1;          /* 0x000 bits 6-6 */
+        UCHAR Spare : 1;                                    /* 0x000 bits 7-7 */
+    };
     UCHAR ExecuteOptions;                               /* 0x000 */
     UCHAR ExecuteOptionsNV;                             /* 0x000 */
 };
@@ -1338,8 +1356,10 @@ typedef union _KGDTENTRY64 KGDTENTRY64, *PKGDTENTRY64;
 
 /* 0x4 bytes */
 union _KSTACK_COUNT {
-    ULONG State : 3;                                    /* 0x000 bits 0-2 */
-    ULONG StackCount : 29;                              /* 0x000 bits 3-31 */
+    struct {
+        ULONG State : 3;                                    /* 0x000 bits 0-2 */
+        ULONG StackCount : 29;                              /* 0x000 bits 3-31 */
+    };
     LONG Value;                                         /* 0x000 */
 };
 NT_SIZE(union _KSTACK_COUNT, 0x4);
@@ -1359,15 +1379,17 @@ struct _KPROCESS {
     struct _SINGLE_LIST_ENTRY SwapListEntry;            /* 0x100 */
     struct _KAFFINITY_EX ActiveProcessors;              /* 0x108 */
     union {
-        LONG AutoAlignment : 1;                             /* 0x1b0 bits 0-0 */
-        LONG DisableBoost : 1;                              /* 0x1b0 bits 1-1 */
-        LONG DisableQuantum : 1;                            /* 0x1b0 bits 2-2 */
-        LONG AffinitySet : 1;                               /* 0x1b0 bits 3-3 */
-        ULONG DeepFreeze : 1;                               /* 0x1b0 bits 4-4 */
-        ULONG TimerVirtualization : 1;                      /* 0x1b0 bits 5-5 */
-        ULONG CheckStackExtents : 1;                        /* 0x1b0 bits 6-6 */
-        ULONG ActiveGroupsMask : 20;                        /* 0x1b0 bits 7-26 */
-        ULONG ReservedFlags : 5;                            /* 0x1b0 bits 27-31 */
+        struct {
+            LONG AutoAlignment : 1;                             /* 0x1b0 bits 0-0 */
+            LONG DisableBoost : 1;                              /* 0x1b0 bits 1-1 */
+            LONG DisableQuantum : 1;                            /* 0x1b0 bits 2-2 */
+            LONG AffinitySet : 1;                               /* 0x1b0 bits 3-3 */
+            ULONG DeepFreeze : 1;                               /* 0x1b0 bits 4-4 */
+            ULONG TimerVirtualization : 1;                      /* 0x1b0 bits 5-5 */
+            ULONG CheckStackExtents : 1;                        /* 0x1b0 bits 6-6 */
+            ULONG ActiveGroupsMask : 20;                        /* 0x1b0 bits 7-26 */
+            ULONG ReservedFlags : 5;                            /* 0x1b0 bits 27-31 */
+        };
         LONG ProcessFlags;                                  /* 0x1b0 */
     };
     CHAR BasePriority;                                  /* 0x1b4 */
@@ -1451,8 +1473,10 @@ typedef struct _KPROCESS KPROCESS, *PKPROCESS;
 struct _EX_FAST_REF {
     union {
         VOID *Object;                                       /* 0x000 */
-        ULONGLONG RefCnt : 4;                               /* 0x000 bits 0-3 */
-        ULONGLONG : 60;                                     /* unnamed: the rest of the unit */
+        struct {
+            ULONGLONG RefCnt : 4;                               /* 0x000 bits 0-3 */
+            ULONGLONG : 60;                                     /* unnamed: the rest of the unit */
+        };
         ULONGLONG Value;                                    /* 0x000 */
     };
 };
@@ -1465,9 +1489,11 @@ typedef struct _EX_FAST_REF EX_FAST_REF, *PEX_FAST_REF;
 struct _PS_PROTECTION {
     union {
         UCHAR Level;                                        /* 0x000 */
-        UCHAR Type : 3;                                     /* 0x000 bits 0-2 */
-        UCHAR Audit : 1;                                    /* 0x000 bits 3-3 */
-        UCHAR Signer : 4;                                   /* 0x000 bits 4-7 */
+        struct {
+            UCHAR Type : 3;                                     /* 0x000 bits 0-2 */
+            UCHAR Audit : 1;                                    /* 0x000 bits 3-3 */
+            UCHAR Signer : 4;                                   /* 0x000 bits 4-7 */
+        };
     };
 };
 NT_SIZE(struct _PS_PROTECTION, 0x1);
@@ -1581,65 +1607,69 @@ struct _EPROCESS {
     struct _LIST_ENTRY ActiveProcessLinks;              /* 0x2e8 */
     union {
         ULONG Flags2;                                       /* 0x2f8 */
-        ULONG JobNotReallyActive : 1;                       /* 0x2f8 bits 0-0 */
-        ULONG AccountingFolded : 1;                         /* 0x2f8 bits 1-1 */
-        ULONG NewProcessReported : 1;                       /* 0x2f8 bits 2-2 */
-        ULONG ExitProcessReported : 1;                      /* 0x2f8 bits 3-3 */
-        ULONG ReportCommitChanges : 1;                      /* 0x2f8 bits 4-4 */
-        ULONG LastReportMemory : 1;                         /* 0x2f8 bits 5-5 */
-        ULONG ForceWakeCharge : 1;                          /* 0x2f8 bits 6-6 */
-        ULONG CrossSessionCreate : 1;                       /* 0x2f8 bits 7-7 */
-        ULONG NeedsHandleRundown : 1;                       /* 0x2f8 bits 8-8 */
-        ULONG RefTraceEnabled : 1;                          /* 0x2f8 bits 9-9 */
-        ULONG DisableDynamicCode : 1;                       /* 0x2f8 bits 10-10 */
-        ULONG EmptyJobEvaluated : 1;                        /* 0x2f8 bits 11-11 */
-        ULONG DefaultPagePriority : 3;                      /* 0x2f8 bits 12-14 */
-        ULONG PrimaryTokenFrozen : 1;                       /* 0x2f8 bits 15-15 */
-        ULONG ProcessVerifierTarget : 1;                    /* 0x2f8 bits 16-16 */
-        ULONG StackRandomizationDisabled : 1;               /* 0x2f8 bits 17-17 */
-        ULONG AffinityPermanent : 1;                        /* 0x2f8 bits 18-18 */
-        ULONG AffinityUpdateEnable : 1;                     /* 0x2f8 bits 19-19 */
-        ULONG PropagateNode : 1;                            /* 0x2f8 bits 20-20 */
-        ULONG ExplicitAffinity : 1;                         /* 0x2f8 bits 21-21 */
-        ULONG ProcessExecutionState : 2;                    /* 0x2f8 bits 22-23 */
-        ULONG DisallowStrippedImages : 1;                   /* 0x2f8 bits 24-24 */
-        ULONG HighEntropyASLREnabled : 1;                   /* 0x2f8 bits 25-25 */
-        ULONG ExtensionPointDisable : 1;                    /* 0x2f8 bits 26-26 */
-        ULONG ForceRelocateImages : 1;                      /* 0x2f8 bits 27-27 */
-        ULONG ProcessStateChangeRequest : 2;                /* 0x2f8 bits 28-29 */
-        ULONG ProcessStateChangeInProgress : 1;             /* 0x2f8 bits 30-30 */
-        ULONG DisallowWin32kSystemCalls : 1;                /* 0x2f8 bits 31-31 */
+        struct {
+            ULONG JobNotReallyActive : 1;                       /* 0x2f8 bits 0-0 */
+            ULONG AccountingFolded : 1;                         /* 0x2f8 bits 1-1 */
+            ULONG NewProcessReported : 1;                       /* 0x2f8 bits 2-2 */
+            ULONG ExitProcessReported : 1;                      /* 0x2f8 bits 3-3 */
+            ULONG ReportCommitChanges : 1;                      /* 0x2f8 bits 4-4 */
+            ULONG LastReportMemory : 1;                         /* 0x2f8 bits 5-5 */
+            ULONG ForceWakeCharge : 1;                          /* 0x2f8 bits 6-6 */
+            ULONG CrossSessionCreate : 1;                       /* 0x2f8 bits 7-7 */
+            ULONG NeedsHandleRundown : 1;                       /* 0x2f8 bits 8-8 */
+            ULONG RefTraceEnabled : 1;                          /* 0x2f8 bits 9-9 */
+            ULONG DisableDynamicCode : 1;                       /* 0x2f8 bits 10-10 */
+            ULONG EmptyJobEvaluated : 1;                        /* 0x2f8 bits 11-11 */
+            ULONG DefaultPagePriority : 3;                      /* 0x2f8 bits 12-14 */
+            ULONG PrimaryTokenFrozen : 1;                       /* 0x2f8 bits 15-15 */
+            ULONG ProcessVerifierTarget : 1;                    /* 0x2f8 bits 16-16 */
+            ULONG StackRandomizationDisabled : 1;               /* 0x2f8 bits 17-17 */
+            ULONG AffinityPermanent : 1;                        /* 0x2f8 bits 18-18 */
+            ULONG AffinityUpdateEnable : 1;                     /* 0x2f8 bits 19-19 */
+            ULONG PropagateNode : 1;                            /* 0x2f8 bits 20-20 */
+            ULONG ExplicitAffinity : 1;                         /* 0x2f8 bits 21-21 */
+            ULONG ProcessExecutionState : 2;                    /* 0x2f8 bits 22-23 */
+            ULONG DisallowStrippedImages : 1;                   /* 0x2f8 bits 24-24 */
+            ULONG HighEntropyASLREnabled : 1;                   /* 0x2f8 bits 25-25 */
+            ULONG ExtensionPointDisable : 1;                    /* 0x2f8 bits 26-26 */
+            ULONG ForceRelocateImages : 1;                      /* 0x2f8 bits 27-27 */
+            ULONG ProcessStateChangeRequest : 2;                /* 0x2f8 bits 28-29 */
+            ULONG ProcessStateChangeInProgress : 1;             /* 0x2f8 bits 30-30 */
+            ULONG DisallowWin32kSystemCalls : 1;                /* 0x2f8 bits 31-31 */
+        };
     };
     union {
-        ULONG CreateReported : 1;                           /* 0x2fc bits 0-0 */
-        ULONG NoDebugInherit : 1;                           /* 0x2fc bits 1-1 */
-        ULONG ProcessExiting : 1;                           /* 0x2fc bits 2-2 */
-        ULONG ProcessDelete : 1;                            /* 0x2fc bits 3-3 */
-        ULONG ControlFlowGuardEnabled : 1;                  /* 0x2fc bits 4-4 */
-        ULONG VmDeleted : 1;                                /* 0x2fc bits 5-5 */
-        ULONG OutswapEnabled : 1;                           /* 0x2fc bits 6-6 */
-        ULONG Outswapped : 1;                               /* 0x2fc bits 7-7 */
-        ULONG ForkFailed : 1;                               /* 0x2fc bits 8-8 */
-        ULONG Wow64VaSpace4Gb : 1;                          /* 0x2fc bits 9-9 */
-        ULONG AddressSpaceInitialized : 2;                  /* 0x2fc bits 10-11 */
-        ULONG SetTimerResolution : 1;                       /* 0x2fc bits 12-12 */
-        ULONG BreakOnTermination : 1;                       /* 0x2fc bits 13-13 */
-        ULONG DeprioritizeViews : 1;                        /* 0x2fc bits 14-14 */
-        ULONG WriteWatch : 1;                               /* 0x2fc bits 15-15 */
-        ULONG ProcessInSession : 1;                         /* 0x2fc bits 16-16 */
-        ULONG OverrideAddressSpace : 1;                     /* 0x2fc bits 17-17 */
-        ULONG HasAddressSpace : 1;                          /* 0x2fc bits 18-18 */
-        ULONG LaunchPrefetched : 1;                         /* 0x2fc bits 19-19 */
-        ULONG Background : 1;                               /* 0x2fc bits 20-20 */
-        ULONG VmTopDown : 1;                                /* 0x2fc bits 21-21 */
-        ULONG ImageNotifyDone : 1;                          /* 0x2fc bits 22-22 */
-        ULONG PdeUpdateNeeded : 1;                          /* 0x2fc bits 23-23 */
-        ULONG VdmAllowed : 1;                               /* 0x2fc bits 24-24 */
-        ULONG ProcessRundown : 1;                           /* 0x2fc bits 25-25 */
-        ULONG ProcessInserted : 1;                          /* 0x2fc bits 26-26 */
-        ULONG DefaultIoPriority : 3;                        /* 0x2fc bits 27-29 */
-        ULONG ProcessSelfDelete : 1;                        /* 0x2fc bits 30-30 */
-        ULONG SetTimerResolutionLink : 1;                   /* 0x2fc bits 31-31 */
+        struct {
+            ULONG CreateReported : 1;                           /* 0x2fc bits 0-0 */
+            ULONG NoDebugInherit : 1;                           /* 0x2fc bits 1-1 */
+            ULONG ProcessExiting : 1;                           /* 0x2fc bits 2-2 */
+            ULONG ProcessDelete : 1;                            /* 0x2fc bits 3-3 */
+            ULONG ControlFlowGuardEnabled : 1;                  /* 0x2fc bits 4-4 */
+            ULONG VmDeleted : 1;                                /* 0x2fc bits 5-5 */
+            ULONG OutswapEnabled : 1;                           /* 0x2fc bits 6-6 */
+            ULONG Outswapped : 1;                               /* 0x2fc bits 7-7 */
+            ULONG ForkFailed : 1;                               /* 0x2fc bits 8-8 */
+            ULONG Wow64VaSpace4Gb : 1;                          /* 0x2fc bits 9-9 */
+            ULONG AddressSpaceInitialized : 2;                  /* 0x2fc bits 10-11 */
+            ULONG SetTimerResolution : 1;                       /* 0x2fc bits 12-12 */
+            ULONG BreakOnTermination : 1;                       /* 0x2fc bits 13-13 */
+            ULONG DeprioritizeViews : 1;                        /* 0x2fc bits 14-14 */
+            ULONG WriteWatch : 1;                               /* 0x2fc bits 15-15 */
+            ULONG ProcessInSession : 1;                         /* 0x2fc bits 16-16 */
+            ULONG OverrideAddressSpace : 1;                     /* 0x2fc bits 17-17 */
+            ULONG HasAddressSpace : 1;                          /* 0x2fc bits 18-18 */
+            ULONG LaunchPrefetched : 1;                         /* 0x2fc bits 19-19 */
+            ULONG Background : 1;                               /* 0x2fc bits 20-20 */
+            ULONG VmTopDown : 1;                                /* 0x2fc bits 21-21 */
+            ULONG ImageNotifyDone : 1;                          /* 0x2fc bits 22-22 */
+            ULONG PdeUpdateNeeded : 1;                          /* 0x2fc bits 23-23 */
+            ULONG VdmAllowed : 1;                               /* 0x2fc bits 24-24 */
+            ULONG ProcessRundown : 1;                           /* 0x2fc bits 25-25 */
+            ULONG ProcessInserted : 1;                          /* 0x2fc bits 26-26 */
+            ULONG DefaultIoPriority : 3;                        /* 0x2fc bits 27-29 */
+            ULONG ProcessSelfDelete : 1;                        /* 0x2fc bits 30-30 */
+            ULONG SetTimerResolutionLink : 1;                   /* 0x2fc bits 31-31 */
+        };
         ULONG Flags;                                        /* 0x2fc */
     };
     ULONGLONG ProcessQuotaUsage[2];                     /* 0x300 */
@@ -1649,8 +1679,10 @@ struct _EPROCESS {
     struct _LIST_ENTRY SessionProcessLinks;             /* 0x330 */
     union {
         VOID *ExceptionPortData;                            /* 0x340 */
-        ULONGLONG ExceptionPortState : 3;                   /* 0x340 bits 0-2 */
-        ULONGLONG : 61;                                     /* unnamed: the rest of the unit */
+        struct {
+            ULONGLONG ExceptionPortState : 3;                   /* 0x340 bits 0-2 */
+            ULONGLONG : 61;                                     /* unnamed: the rest of the unit */
+        };
         ULONGLONG ExceptionPortValue;                       /* 0x340 */
     };
     struct _EX_FAST_REF Token;                          /* 0x348 */
@@ -1729,12 +1761,14 @@ struct _EPROCESS {
     UCHAR SpareByte20[1];                               /* 0x67b */
     union {
         ULONG Flags3;                                       /* 0x67c */
-        ULONG Minimal : 1;                                  /* 0x67c bits 0-0 */
-        ULONG RestrictIndirectBranchPrediction : 1;         /* 0x67c bits 1-1 */
-        ULONG SpeculativeStoreBypassDisable : 1;            /* 0x67c bits 2-2 */
-        ULONG Flags3Unused : 11;                            /* 0x67c bits 3-13 */
-        ULONG AddressPolicyFrozen : 1;                      /* 0x67c bits 14-14 */
-        ULONG : 17;                                         /* unnamed: the rest of the unit */
+        struct {
+            ULONG Minimal : 1;                                  /* 0x67c bits 0-0 */
+            ULONG RestrictIndirectBranchPrediction : 1;         /* 0x67c bits 1-1 */
+            ULONG SpeculativeStoreBypassDisable : 1;            /* 0x67c bits 2-2 */
+            ULONG Flags3Unused : 11;                            /* 0x67c bits 3-13 */
+            ULONG AddressPolicyFrozen : 1;                      /* 0x67c bits 14-14 */
+            ULONG : 17;                                         /* unnamed: the rest of the unit */
+        };
     };
     LONG SvmReserved;                                   /* 0x680 */
     VOID *SvmReserved1;                                 /* 0x688 */
@@ -1879,9 +1913,11 @@ typedef struct _KSEMAPHORE KSEMAPHORE, *PKSEMAPHORE;
 /* 0x8 bytes */
 union _PS_CLIENT_SECURITY_CONTEXT {
     ULONGLONG ImpersonationData;                        /* 0x000 */
-    ULONGLONG ImpersonationLevel : 2;                   /* 0x000 bits 0-1 */
-    ULONGLONG EffectiveOnly : 1;                        /* 0x000 bits 2-2 */
-    ULONGLONG : 61;                                     /* unnamed: the rest of the unit */
+    struct {
+        ULONGLONG ImpersonationLevel : 2;                   /* 0x000 bits 0-1 */
+        ULONGLONG EffectiveOnly : 1;                        /* 0x000 bits 2-2 */
+        ULONGLONG : 61;                                     /* unnamed: the rest of the unit */
+    };
     VOID *ImpersonationToken;                           /* 0x000 */
 };
 NT_SIZE(union _PS_CLIENT_SECURITY_CONTEXT, 0x8);
@@ -1907,9 +1943,11 @@ struct _KAPC_STATE {
     struct _KPROCESS *Process;                          /* 0x020 */
     union {
         UCHAR InProgressFlags;                              /* 0x028 */
-        UCHAR KernelApcInProgress : 1;                      /* 0x028 bits 0-0 */
-        UCHAR SpecialApcInProgress : 1;                     /* 0x028 bits 1-1 */
-        UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        struct {
+            UCHAR KernelApcInProgress : 1;                      /* 0x028 bits 0-0 */
+            UCHAR SpecialApcInProgress : 1;                     /* 0x028 bits 1-1 */
+            UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        };
     };
     UCHAR KernelApcPending;                             /* 0x029 */
     UCHAR UserApcPending;                               /* 0x02a */
@@ -1926,10 +1964,12 @@ typedef struct _KAPC_STATE KAPC_STATE, *PKAPC_STATE;
 struct _KLOCK_ENTRY_LOCK_STATE {
     union {
         VOID *LockState;                                    /* 0x000 */
-        ULONGLONG Waiting : 1;                              /* 0x000 bits 0-0 */
-        ULONGLONG Busy : 1;                                 /* 0x000 bits 1-1 */
-        ULONGLONG Spare : 61;                               /* 0x000 bits 2-62 */
-        ULONGLONG InTree : 1;                               /* 0x000 bits 63-63 */
+        struct {
+            ULONGLONG Waiting : 1;                              /* 0x000 bits 0-0 */
+            ULONGLONG Busy : 1;                                 /* 0x000 bits 1-1 */
+            ULONGLONG Spare : 61;                               /* 0x000 bits 2-62 */
+            ULONGLONG InTree : 1;                               /* 0x000 bits 63-63 */
+        };
     };
     union {
         struct {
@@ -1966,10 +2006,14 @@ struct _RTL_BALANCED_NODE {
         struct _RTL_BALANCED_NODE *Children[2];             /* 0x000 */
     };
     union {
-        UCHAR Balance : 2;                                  /* 0x010 bits 0-1 */
-        UCHAR : 6;                                          /* unnamed: the rest of the unit */
-        UCHAR Red : 1;                                      /* 0x010 bits 0-0 */
-        UCHAR : 7;                                          /* unnamed: the rest of the unit */
+        struct {
+            UCHAR Balance : 2;                                  /* 0x010 bits 0-1 */
+            UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        };
+        struct {
+            UCHAR Red : 1;                                      /* 0x010 bits 0-0 */
+            UCHAR : 7;                                          /* unnamed: the rest of the unit */
+        };
         ULONGLONG ParentValue;                              /* 0x010 */
     };
 };
@@ -2022,8 +2066,10 @@ struct _KLOCK_ENTRY {
     ULONGLONG EntryLock;                                /* 0x050 */
     union {
         USHORT AllBoosts;                                   /* 0x058 */
-        USHORT IoBoost : 1;                                 /* 0x058 bits 0-0 */
-        USHORT CpuBoostsBitmap : 15;                        /* 0x058 bits 1-15 */
+        struct {
+            USHORT IoBoost : 1;                                 /* 0x058 bits 0-0 */
+            USHORT CpuBoostsBitmap : 15;                        /* 0x058 bits 1-15 */
+        };
     };
     USHORT IoNormalPriorityWaiterCount;                 /* 0x05a */
     UCHAR IoPriorityBit : 1;                            /* 0x05c bits 0-0 */
@@ -2167,12 +2213,14 @@ typedef struct _KWAIT_BLOCK KWAIT_BLOCK, *PKWAIT_BLOCK;
 /* 0x1 bytes */
 union _KWAIT_STATUS_REGISTER {
     UCHAR Flags;                                        /* 0x000 */
-    UCHAR State : 3;                                    /* 0x000 bits 0-2 */
-    UCHAR Affinity : 1;                                 /* 0x000 bits 3-3 */
-    UCHAR Priority : 1;                                 /* 0x000 bits 4-4 */
-    UCHAR Apc : 1;                                      /* 0x000 bits 5-5 */
-    UCHAR UserApc : 1;                                  /* 0x000 bits 6-6 */
-    UCHAR Alert : 1;                                    /* 0x000 bits 7-7 */
+    struct {
+        UCHAR State : 3;                                    /* 0x000 bits 0-2 */
+        UCHAR Affinity : 1;                                 /* 0x000 bits 3-3 */
+        UCHAR Priority : 1;                                 /* 0x000 bits 4-4 */
+        UCHAR Apc : 1;                                      /* 0x000 bits 5-5 */
+        UCHAR UserApc : 1;                                  /* 0x000 bits 6-6 */
+        UCHAR Alert : 1;                                    /* 0x000 bits 7-7 */
+    };
 };
 NT_SIZE(union _KWAIT_STATUS_REGISTER, 0x1);
 NT_OFFSET(union _KWAIT_STATUS_REGISTER, Flags, 0x0);
@@ -2198,49 +2246,53 @@ struct _KTHREAD {
     UCHAR Alerted[2];                                   /* 0x072 */
     union {
         LONG MiscFlags;                                     /* 0x074 */
-        ULONG SpareMiscFlag0 : 1;                           /* 0x074 bits 0-0 */
-        ULONG ReadyTransition : 1;                          /* 0x074 bits 1-1 */
-        ULONG ProcessReadyQueue : 1;                        /* 0x074 bits 2-2 */
-        ULONG WaitNext : 1;                                 /* 0x074 bits 3-3 */
-        ULONG SystemAffinityActive : 1;                     /* 0x074 bits 4-4 */
-        ULONG Alertable : 1;                                /* 0x074 bits 5-5 */
-        ULONG UserStackWalkActive : 1;                      /* 0x074 bits 6-6 */
-        ULONG ApcInterruptRequest : 1;                      /* 0x074 bits 7-7 */
-        ULONG QuantumEndMigrate : 1;                        /* 0x074 bits 8-8 */
-        ULONG UmsDirectedSwitchEnable : 1;                  /* 0x074 bits 9-9 */
-        ULONG TimerActive : 1;                              /* 0x074 bits 10-10 */
-        ULONG SystemThread : 1;                             /* 0x074 bits 11-11 */
-        ULONG ProcessDetachActive : 1;                      /* 0x074 bits 12-12 */
-        ULONG CalloutActive : 1;                            /* 0x074 bits 13-13 */
-        ULONG ScbReadyQueue : 1;                            /* 0x074 bits 14-14 */
-        ULONG ApcQueueable : 1;                             /* 0x074 bits 15-15 */
-        ULONG ReservedStackInUse : 1;                       /* 0x074 bits 16-16 */
-        ULONG UmsPerformingSyscall : 1;                     /* 0x074 bits 17-17 */
-        ULONG ApcPendingReload : 1;                         /* 0x074 bits 18-18 */
-        ULONG TimerSuspended : 1;                           /* 0x074 bits 19-19 */
-        ULONG SuspendedWaitMode : 1;                        /* 0x074 bits 20-20 */
-        ULONG Reserved : 11;                                /* 0x074 bits 21-31 */
+        struct {
+            ULONG SpareMiscFlag0 : 1;                           /* 0x074 bits 0-0 */
+            ULONG ReadyTransition : 1;                          /* 0x074 bits 1-1 */
+            ULONG ProcessReadyQueue : 1;                        /* 0x074 bits 2-2 */
+            ULONG WaitNext : 1;                                 /* 0x074 bits 3-3 */
+            ULONG SystemAffinityActive : 1;                     /* 0x074 bits 4-4 */
+            ULONG Alertable : 1;                                /* 0x074 bits 5-5 */
+            ULONG UserStackWalkActive : 1;                      /* 0x074 bits 6-6 */
+            ULONG ApcInterruptRequest : 1;                      /* 0x074 bits 7-7 */
+            ULONG QuantumEndMigrate : 1;                        /* 0x074 bits 8-8 */
+            ULONG UmsDirectedSwitchEnable : 1;                  /* 0x074 bits 9-9 */
+            ULONG TimerActive : 1;                              /* 0x074 bits 10-10 */
+            ULONG SystemThread : 1;                             /* 0x074 bits 11-11 */
+            ULONG ProcessDetachActive : 1;                      /* 0x074 bits 12-12 */
+            ULONG CalloutActive : 1;                            /* 0x074 bits 13-13 */
+            ULONG ScbReadyQueue : 1;                            /* 0x074 bits 14-14 */
+            ULONG ApcQueueable : 1;                             /* 0x074 bits 15-15 */
+            ULONG ReservedStackInUse : 1;                       /* 0x074 bits 16-16 */
+            ULONG UmsPerformingSyscall : 1;                     /* 0x074 bits 17-17 */
+            ULONG ApcPendingReload : 1;                         /* 0x074 bits 18-18 */
+            ULONG TimerSuspended : 1;                           /* 0x074 bits 19-19 */
+            ULONG SuspendedWaitMode : 1;                        /* 0x074 bits 20-20 */
+            ULONG Reserved : 11;                                /* 0x074 bits 21-31 */
+        };
     };
     union {
-        ULONG AutoAlignment : 1;                            /* 0x078 bits 0-0 */
-        ULONG DisableBoost : 1;                             /* 0x078 bits 1-1 */
-        ULONG UserAffinitySet : 1;                          /* 0x078 bits 2-2 */
-        ULONG AlertedByThreadId : 1;                        /* 0x078 bits 3-3 */
-        ULONG QuantumDonation : 1;                          /* 0x078 bits 4-4 */
-        ULONG EnableStackSwap : 1;                          /* 0x078 bits 5-5 */
-        ULONG GuiThread : 1;                                /* 0x078 bits 6-6 */
-        ULONG DisableQuantum : 1;                           /* 0x078 bits 7-7 */
-        ULONG ChargeOnlySchedulingGroup : 1;                /* 0x078 bits 8-8 */
-        ULONG DeferPreemption : 1;                          /* 0x078 bits 9-9 */
-        ULONG QueueDeferPreemption : 1;                     /* 0x078 bits 10-10 */
-        ULONG ForceDeferSchedule : 1;                       /* 0x078 bits 11-11 */
-        ULONG SharedReadyQueueAffinity : 1;                 /* 0x078 bits 12-12 */
-        ULONG FreezeCount : 1;                              /* 0x078 bits 13-13 */
-        ULONG TerminationApcRequest : 1;                    /* 0x078 bits 14-14 */
-        ULONG AutoBoostEntriesExhausted : 1;                /* 0x078 bits 15-15 */
-        ULONG KernelStackResident : 1;                      /* 0x078 bits 16-16 */
-        ULONG EtwStackTraceApcInserted : 8;                 /* 0x078 bits 17-24 */
-        ULONG ReservedFlags : 7;                            /* 0x078 bits 25-31 */
+        struct {
+            ULONG AutoAlignment : 1;                            /* 0x078 bits 0-0 */
+            ULONG DisableBoost : 1;                             /* 0x078 bits 1-1 */
+            ULONG UserAffinitySet : 1;                          /* 0x078 bits 2-2 */
+            ULONG AlertedByThreadId : 1;                        /* 0x078 bits 3-3 */
+            ULONG QuantumDonation : 1;                          /* 0x078 bits 4-4 */
+            ULONG EnableStackSwap : 1;                          /* 0x078 bits 5-5 */
+            ULONG GuiThread : 1;                                /* 0x078 bits 6-6 */
+            ULONG DisableQuantum : 1;                           /* 0x078 bits 7-7 */
+            ULONG ChargeOnlySchedulingGroup : 1;                /* 0x078 bits 8-8 */
+            ULONG DeferPreemption : 1;                          /* 0x078 bits 9-9 */
+            ULONG QueueDeferPreemption : 1;                     /* 0x078 bits 10-10 */
+            ULONG ForceDeferSchedule : 1;                       /* 0x078 bits 11-11 */
+            ULONG SharedReadyQueueAffinity : 1;                 /* 0x078 bits 12-12 */
+            ULONG FreezeCount : 1;                              /* 0x078 bits 13-13 */
+            ULONG TerminationApcRequest : 1;                    /* 0x078 bits 14-14 */
+            ULONG AutoBoostEntriesExhausted : 1;                /* 0x078 bits 15-15 */
+            ULONG KernelStackResident : 1;                      /* 0x078 bits 16-16 */
+            ULONG EtwStackTraceApcInserted : 8;                 /* 0x078 bits 17-24 */
+            ULONG ReservedFlags : 7;                            /* 0x078 bits 25-31 */
+        };
         LONG ThreadFlags;                                   /* 0x078 */
     };
     ULONG Spare0;                                       /* 0x07c */
@@ -2317,8 +2369,10 @@ struct _KTHREAD {
     struct _LIST_ENTRY QueueListEntry;                  /* 0x208 */
     union {
         ULONG NextProcessor;                                /* 0x218 */
-        ULONG NextProcessorNumber : 31;                     /* 0x218 bits 0-30 */
-        ULONG SharedReadyQueue : 1;                         /* 0x218 bits 31-31 */
+        struct {
+            ULONG NextProcessorNumber : 31;                     /* 0x218 bits 0-30 */
+            ULONG SharedReadyQueue : 1;                         /* 0x218 bits 31-31 */
+        };
     };
     LONG QueuePriority;                                 /* 0x21c */
     struct _KPROCESS *Process;                          /* 0x220 */
@@ -2328,8 +2382,10 @@ struct _KTHREAD {
             CHAR PreviousMode;                                  /* 0x232 */
             CHAR BasePriority;                                  /* 0x233 */
             union {
-                UCHAR ForegroundBoost : 4;                          /* 0x234 bits 0-3 */
-                UCHAR UnusualBoost : 4;                             /* 0x234 bits 4-7 */
+                struct {
+                    UCHAR ForegroundBoost : 4;                          /* 0x234 bits 0-3 */
+                    UCHAR UnusualBoost : 4;                             /* 0x234 bits 4-7 */
+                };
                 CHAR PriorityDecrement;                             /* 0x234 */
             };
             UCHAR Preempted;                                    /* 0x235 */
@@ -2579,28 +2635,32 @@ struct _ETHREAD {
     LONG CmLockOrdering;                                /* 0x6b0 */
     union {
         ULONG CrossThreadFlags;                             /* 0x6b4 */
-        ULONG Terminated : 1;                               /* 0x6b4 bits 0-0 */
-        ULONG ThreadInserted : 1;                           /* 0x6b4 bits 1-1 */
-        ULONG HideFromDebugger : 1;                         /* 0x6b4 bits 2-2 */
-        ULONG ActiveImpersonationInfo : 1;                  /* 0x6b4 bits 3-3 */
-        ULONG HardErrorsAreDisabled : 1;                    /* 0x6b4 bits 4-4 */
-        ULONG BreakOnTermination : 1;                       /* 0x6b4 bits 5-5 */
-        ULONG SkipCreationMsg : 1;                          /* 0x6b4 bits 6-6 */
-        ULONG SkipTerminationMsg : 1;                       /* 0x6b4 bits 7-7 */
-        ULONG CopyTokenOnOpen : 1;                          /* 0x6b4 bits 8-8 */
-        ULONG ThreadIoPriority : 3;                         /* 0x6b4 bits 9-11 */
-        ULONG ThreadPagePriority : 3;                       /* 0x6b4 bits 12-14 */
-        ULONG RundownFail : 1;                              /* 0x6b4 bits 15-15 */
-        ULONG UmsForceQueueTermination : 1;                 /* 0x6b4 bits 16-16 */
-        ULONG ReservedCrossThreadFlags : 15;                /* 0x6b4 bits 17-31 */
+        struct {
+            ULONG Terminated : 1;                               /* 0x6b4 bits 0-0 */
+            ULONG ThreadInserted : 1;                           /* 0x6b4 bits 1-1 */
+            ULONG HideFromDebugger : 1;                         /* 0x6b4 bits 2-2 */
+            ULONG ActiveImpersonationInfo : 1;                  /* 0x6b4 bits 3-3 */
+            ULONG HardErrorsAreDisabled : 1;                    /* 0x6b4 bits 4-4 */
+            ULONG BreakOnTermination : 1;                       /* 0x6b4 bits 5-5 */
+            ULONG SkipCreationMsg : 1;                          /* 0x6b4 bits 6-6 */
+            ULONG SkipTerminationMsg : 1;                       /* 0x6b4 bits 7-7 */
+            ULONG CopyTokenOnOpen : 1;                          /* 0x6b4 bits 8-8 */
+            ULONG ThreadIoPriority : 3;                         /* 0x6b4 bits 9-11 */
+            ULONG ThreadPagePriority : 3;                       /* 0x6b4 bits 12-14 */
+            ULONG RundownFail : 1;                              /* 0x6b4 bits 15-15 */
+            ULONG UmsForceQueueTermination : 1;                 /* 0x6b4 bits 16-16 */
+            ULONG ReservedCrossThreadFlags : 15;                /* 0x6b4 bits 17-31 */
+        };
     };
     union {
-        ULONG ActiveExWorker : 1;                           /* 0x6b8 bits 0-0 */
-        ULONG MemoryMaker : 1;                              /* 0x6b8 bits 1-1 */
-        ULONG ClonedThread : 1;                             /* 0x6b8 bits 2-2 */
-        ULONG KeyedEventInUse : 1;                          /* 0x6b8 bits 3-3 */
-        ULONG SelfTerminate : 1;                            /* 0x6b8 bits 4-4 */
-        ULONG : 27;                                         /* unnamed: the rest of the unit */
+        struct {
+            ULONG ActiveExWorker : 1;                           /* 0x6b8 bits 0-0 */
+            ULONG MemoryMaker : 1;                              /* 0x6b8 bits 1-1 */
+            ULONG ClonedThread : 1;                             /* 0x6b8 bits 2-2 */
+            ULONG KeyedEventInUse : 1;                          /* 0x6b8 bits 3-3 */
+            ULONG SelfTerminate : 1;                            /* 0x6b8 bits 4-4 */
+            ULONG : 27;                                         /* unnamed: the rest of the unit */
+        };
         ULONG SameThreadPassiveFlags;                       /* 0x6b8 */
     };
     union {
@@ -2729,10 +2789,12 @@ struct _ETIMER {
     struct _LIST_ENTRY ActiveTimerListEntry;            /* 0x0e0 */
     ULONG Period;                                       /* 0x0f0 */
     union {
-        UCHAR ApcAssociated : 1;                            /* 0x0f4 bits 0-0 */
-        UCHAR FlushDpcs : 1;                                /* 0x0f4 bits 1-1 */
-        UCHAR Paused : 1;                                   /* 0x0f4 bits 2-2 */
-        UCHAR Spare1 : 5;                                   /* 0x0f4 bits 3-7 */
+        struct {
+            UCHAR ApcAssociated : 1;                            /* 0x0f4 bits 0-0 */
+            UCHAR FlushDpcs : 1;                                /* 0x0f4 bits 1-1 */
+            UCHAR Paused : 1;                                   /* 0x0f4 bits 2-2 */
+            UCHAR Spare1 : 5;                                   /* 0x0f4 bits 3-7 */
+        };
         CHAR TimerFlags;                                    /* 0x0f4 */
     };
     UCHAR DueTimeType;                                  /* 0x0f5 */
@@ -2765,8 +2827,10 @@ typedef struct _ETIMER ETIMER, *PETIMER;
 /* 0x8 bytes */
 struct _EXHANDLE {
     union {
-        ULONG TagBits : 2;                                  /* 0x000 bits 0-1 */
-        ULONG Index : 30;                                   /* 0x000 bits 2-31 */
+        struct {
+            ULONG TagBits : 2;                                  /* 0x000 bits 0-1 */
+            ULONG Index : 30;                                   /* 0x000 bits 2-31 */
+        };
         VOID *GenericHandleOverlay;                         /* 0x000 */
         ULONGLONG Value;                                    /* 0x000 */
     };
@@ -3039,11 +3103,13 @@ struct _HANDLE_TABLE {
     struct _LIST_ENTRY HandleTableList;                 /* 0x018 */
     ULONG UniqueProcessId;                              /* 0x028 */
     union {
-        UCHAR StrictFIFO : 1;                               /* 0x02c bits 0-0 */
-        UCHAR EnableHandleExceptions : 1;                   /* 0x02c bits 1-1 */
-        UCHAR Rundown : 1;                                  /* 0x02c bits 2-2 */
-        UCHAR Duplicated : 1;                               /* 0x02c bits 3-3 */
-        UCHAR : 4;                                          /* unnamed: the rest of the unit */
+        struct {
+            UCHAR StrictFIFO : 1;                               /* 0x02c bits 0-0 */
+            UCHAR EnableHandleExceptions : 1;                   /* 0x02c bits 1-1 */
+            UCHAR Rundown : 1;                                  /* 0x02c bits 2-2 */
+            UCHAR Duplicated : 1;                               /* 0x02c bits 3-3 */
+            UCHAR : 4;                                          /* unnamed: the rest of the unit */
+        };
         ULONG Flags;                                        /* 0x02c */
     };
     struct _EX_PUSH_LOCK HandleContentionEvent;         /* 0x030 */
@@ -3076,10 +3142,12 @@ struct _HANDLE_TABLE_ENTRY {
     union {
         struct _HANDLE_TABLE_ENTRY_INFO *InfoTable;         /* 0x000 */
         LONGLONG LowValue;                                  /* 0x000 */
-        ULONGLONG Unlocked : 1;                             /* 0x000 bits 0-0 */
-        ULONGLONG RefCnt : 16;                              /* 0x000 bits 1-16 */
-        ULONGLONG Attributes : 3;                           /* 0x000 bits 17-19 */
-        ULONGLONG ObjectPointerBits : 44;                   /* 0x000 bits 20-63 */
+        struct {
+            ULONGLONG Unlocked : 1;                             /* 0x000 bits 0-0 */
+            ULONGLONG RefCnt : 16;                              /* 0x000 bits 1-16 */
+            ULONGLONG Attributes : 3;                           /* 0x000 bits 17-19 */
+            ULONGLONG ObjectPointerBits : 44;                   /* 0x000 bits 20-63 */
+        };
         LONGLONG VolatileLowValue;                          /* 0x000 */
     };
     union {
@@ -3137,13 +3205,15 @@ typedef union _POWER_STATE POWER_STATE, *PPOWER_STATE;
 struct _SYSTEM_POWER_STATE_CONTEXT {
     union {
         ULONG ContextAsUlong;                               /* 0x000 */
-        ULONG Reserved1 : 8;                                /* 0x000 bits 0-7 */
-        ULONG TargetSystemState : 4;                        /* 0x000 bits 8-11 */
-        ULONG EffectiveSystemState : 4;                     /* 0x000 bits 12-15 */
-        ULONG CurrentSystemState : 4;                       /* 0x000 bits 16-19 */
-        ULONG IgnoreHibernationPath : 1;                    /* 0x000 bits 20-20 */
-        ULONG PseudoTransition : 1;                         /* 0x000 bits 21-21 */
-        ULONG Reserved2 : 10;                               /* 0x000 bits 22-31 */
+        struct {
+            ULONG Reserved1 : 8;                                /* 0x000 bits 0-7 */
+            ULONG TargetSystemState : 4;                        /* 0x000 bits 8-11 */
+            ULONG EffectiveSystemState : 4;                     /* 0x000 bits 12-15 */
+            ULONG CurrentSystemState : 4;                       /* 0x000 bits 16-19 */
+            ULONG IgnoreHibernationPath : 1;                    /* 0x000 bits 20-20 */
+            ULONG PseudoTransition : 1;                         /* 0x000 bits 21-21 */
+            ULONG Reserved2 : 10;                               /* 0x000 bits 22-31 */
+        };
     };
 };
 NT_SIZE(struct _SYSTEM_POWER_STATE_CONTEXT, 0x4);
@@ -4020,8 +4090,10 @@ typedef struct _PROC_FEEDBACK PROC_FEEDBACK, *PPROC_FEEDBACK;
 /* 0x4 bytes */
 union _PPM_IDLE_SYNCHRONIZATION_STATE {
     LONG AsLong;                                        /* 0x000 */
-    LONG RefCount : 24;                                 /* 0x000 bits 0-23 */
-    ULONG State : 8;                                    /* 0x000 bits 24-31 */
+    struct {
+        LONG RefCount : 24;                                 /* 0x000 bits 0-23 */
+        ULONG State : 8;                                    /* 0x000 bits 24-31 */
+    };
 };
 NT_SIZE(union _PPM_IDLE_SYNCHRONIZATION_STATE, 0x4);
 NT_OFFSET(union _PPM_IDLE_SYNCHRONIZATION_STATE, AsLong, 0x0);
@@ -4348,9 +4420,11 @@ struct _KPRCB {
     UCHAR NestingLevel;                                 /* 0x020 */
     UCHAR ClockOwner;                                   /* 0x021 */
     union {
-        UCHAR PendingTick : 1;                              /* 0x022 bits 0-0 */
-        UCHAR PendingBackupTick : 1;                        /* 0x022 bits 1-1 */
-        UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        struct {
+            UCHAR PendingTick : 1;                              /* 0x022 bits 0-0 */
+            UCHAR PendingBackupTick : 1;                        /* 0x022 bits 1-1 */
+            UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        };
         UCHAR PendingTickFlags;                             /* 0x022 */
     };
     UCHAR PrcbPad00[1];                                 /* 0x023 */
@@ -4442,16 +4516,18 @@ struct _KPRCB {
             SHORT NormalDpcState;                               /* 0x2dec */
             SHORT ThreadDpcState;                               /* 0x2dee */
         };
-        ULONG DpcNormalProcessingActive : 1;                /* 0x2dec bits 0-0 */
-        ULONG DpcNormalProcessingRequested : 1;             /* 0x2dec bits 1-1 */
-        ULONG DpcNormalThreadSignal : 1;                    /* 0x2dec bits 2-2 */
-        ULONG DpcNormalTimerExpiration : 1;                 /* 0x2dec bits 3-3 */
-        ULONG DpcNormalDpcPresent : 1;                      /* 0x2dec bits 4-4 */
-        ULONG DpcNormalLocalInterrupt : 1;                  /* 0x2dec bits 5-5 */
-        ULONG DpcNormalSpare : 10;                          /* 0x2dec bits 6-15 */
-        ULONG DpcThreadActive : 1;                          /* 0x2dec bits 16-16 */
-        ULONG DpcThreadRequested : 1;                       /* 0x2dec bits 17-17 */
-        ULONG DpcThreadSpare : 14;                          /* 0x2dec bits 18-31 */
+        struct {
+            ULONG DpcNormalProcessingActive : 1;                /* 0x2dec bits 0-0 */
+            ULONG DpcNormalProcessingRequested : 1;             /* 0x2dec bits 1-1 */
+            ULONG DpcNormalThreadSignal : 1;                    /* 0x2dec bits 2-2 */
+            ULONG DpcNormalTimerExpiration : 1;                 /* 0x2dec bits 3-3 */
+            ULONG DpcNormalDpcPresent : 1;                      /* 0x2dec bits 4-4 */
+            ULONG DpcNormalLocalInterrupt : 1;                  /* 0x2dec bits 5-5 */
+            ULONG DpcNormalSpare : 10;                          /* 0x2dec bits 6-15 */
+            ULONG DpcThreadActive : 1;                          /* 0x2dec bits 16-16 */
+            ULONG DpcThreadRequested : 1;                       /* 0x2dec bits 17-17 */
+            ULONG DpcThreadSpare : 14;                          /* 0x2dec bits 18-31 */
+        };
         SHORT DpcRequestSlot[2];                            /* 0x2dec */
         LONG DpcRequestSummary;                             /* 0x2dec */
     };
@@ -4570,18 +4646,22 @@ struct _KPRCB {
     VOID *ProfileEventIndexAddress;                     /* 0x6060 */
     ULONGLONG TrappedSecurityDomain;                    /* 0x6068 */
     union {
-        UCHAR BpbCpuIdle : 1;                               /* 0x6070 bits 0-0 */
-        UCHAR BpbFlushRsbOnTrap : 1;                        /* 0x6070 bits 1-1 */
-        UCHAR BpbIbpbOnReturn : 1;                          /* 0x6070 bits 2-2 */
-        UCHAR BpbIbpbOnTrap : 1;                            /* 0x6070 bits 3-3 */
-        UCHAR BpbStateReserved : 4;                         /* 0x6070 bits 4-7 */
+        struct {
+            UCHAR BpbCpuIdle : 1;                               /* 0x6070 bits 0-0 */
+            UCHAR BpbFlushRsbOnTrap : 1;                        /* 0x6070 bits 1-1 */
+            UCHAR BpbIbpbOnReturn : 1;                          /* 0x6070 bits 2-2 */
+            UCHAR BpbIbpbOnTrap : 1;                            /* 0x6070 bits 3-3 */
+            UCHAR BpbStateReserved : 4;                         /* 0x6070 bits 4-7 */
+        };
         UCHAR BpbState;                                     /* 0x6070 */
     };
     union {
-        UCHAR BpbClearOnIdle : 1;                           /* 0x6071 bits 0-0 */
-        UCHAR BpbEnabled : 1;                               /* 0x6071 bits 1-1 */
-        UCHAR BpbSmep : 1;                                  /* 0x6071 bits 2-2 */
-        UCHAR BpbFeaturesReserved : 5;                      /* 0x6071 bits 3-7 */
+        struct {
+            UCHAR BpbClearOnIdle : 1;                           /* 0x6071 bits 0-0 */
+            UCHAR BpbEnabled : 1;                               /* 0x6071 bits 1-1 */
+            UCHAR BpbSmep : 1;                                  /* 0x6071 bits 2-2 */
+            UCHAR BpbFeaturesReserved : 5;                      /* 0x6071 bits 3-7 */
+        };
         UCHAR BpbFeatures;                                  /* 0x6071 */
     };
     UCHAR BpbCurrentSpecCtrl;                           /* 0x6072 */
@@ -5180,10 +5260,12 @@ struct _KUSER_SHARED_DATA {
     UCHAR KdDebuggerEnabled;                            /* 0x2d4 */
     union {
         UCHAR MitigationPolicies;                           /* 0x2d5 */
-        UCHAR NXSupportPolicy : 2;                          /* 0x2d5 bits 0-1 */
-        UCHAR SEHValidationPolicy : 2;                      /* 0x2d5 bits 2-3 */
-        UCHAR CurDirDevicesSkippedForDlls : 2;              /* 0x2d5 bits 4-5 */
-        UCHAR Reserved : 2;                                 /* 0x2d5 bits 6-7 */
+        struct {
+            UCHAR NXSupportPolicy : 2;                          /* 0x2d5 bits 0-1 */
+            UCHAR SEHValidationPolicy : 2;                      /* 0x2d5 bits 2-3 */
+            UCHAR CurDirDevicesSkippedForDlls : 2;              /* 0x2d5 bits 4-5 */
+            UCHAR Reserved : 2;                                 /* 0x2d5 bits 6-7 */
+        };
     };
     UCHAR Reserved6[2];                                 /* 0x2d6 */
     ULONG ActiveConsoleId;                              /* 0x2d8 */
@@ -5194,15 +5276,17 @@ struct _KUSER_SHARED_DATA {
     UCHAR SafeBootMode;                                 /* 0x2ec */
     UCHAR Reserved12[3];                                /* 0x2ed */
     union {
-        ULONG DbgErrorPortPresent : 1;                      /* 0x2f0 bits 0-0 */
-        ULONG DbgElevationEnabled : 1;                      /* 0x2f0 bits 1-1 */
-        ULONG DbgVirtEnabled : 1;                           /* 0x2f0 bits 2-2 */
-        ULONG DbgInstallerDetectEnabled : 1;                /* 0x2f0 bits 3-3 */
-        ULONG DbgLkgEnabled : 1;                            /* 0x2f0 bits 4-4 */
-        ULONG DbgDynProcessorEnabled : 1;                   /* 0x2f0 bits 5-5 */
-        ULONG DbgConsoleBrokerEnabled : 1;                  /* 0x2f0 bits 6-6 */
-        ULONG DbgSecureBootEnabled : 1;                     /* 0x2f0 bits 7-7 */
-        ULONG SpareBits : 24;                               /* 0x2f0 bits 8-31 */
+        struct {
+            ULONG DbgErrorPortPresent : 1;                      /* 0x2f0 bits 0-0 */
+            ULONG DbgElevationEnabled : 1;                      /* 0x2f0 bits 1-1 */
+            ULONG DbgVirtEnabled : 1;                           /* 0x2f0 bits 2-2 */
+            ULONG DbgInstallerDetectEnabled : 1;                /* 0x2f0 bits 3-3 */
+            ULONG DbgLkgEnabled : 1;                            /* 0x2f0 bits 4-4 */
+            ULONG DbgDynProcessorEnabled : 1;                   /* 0x2f0 bits 5-5 */
+            ULONG DbgConsoleBrokerEnabled : 1;                  /* 0x2f0 bits 6-6 */
+            ULONG DbgSecureBootEnabled : 1;                     /* 0x2f0 bits 7-7 */
+            ULONG SpareBits : 24;                               /* 0x2f0 bits 8-31 */
+        };
         ULONG SharedDataFlags;                              /* 0x2f0 */
     };
     ULONG DataFlagsPad[1];                              /* 0x2f4 */
@@ -5350,33 +5434,35 @@ struct _LDR_DATA_TABLE_ENTRY {
     union {
         UCHAR FlagGroup[4];                                 /* 0x068 */
         ULONG Flags;                                        /* 0x068 */
-        ULONG PackagedBinary : 1;                           /* 0x068 bits 0-0 */
-        ULONG MarkedForRemoval : 1;                         /* 0x068 bits 1-1 */
-        ULONG ImageDll : 1;                                 /* 0x068 bits 2-2 */
-        ULONG LoadNotificationsSent : 1;                    /* 0x068 bits 3-3 */
-        ULONG TelemetryEntryProcessed : 1;                  /* 0x068 bits 4-4 */
-        ULONG ProcessStaticImport : 1;                      /* 0x068 bits 5-5 */
-        ULONG InLegacyLists : 1;                            /* 0x068 bits 6-6 */
-        ULONG InIndexes : 1;                                /* 0x068 bits 7-7 */
-        ULONG ShimDll : 1;                                  /* 0x068 bits 8-8 */
-        ULONG InExceptionTable : 1;                         /* 0x068 bits 9-9 */
-        ULONG ReservedFlags1 : 2;                           /* 0x068 bits 10-11 */
-        ULONG LoadInProgress : 1;                           /* 0x068 bits 12-12 */
-        ULONG ReservedFlags2 : 1;                           /* 0x068 bits 13-13 */
-        ULONG EntryProcessed : 1;                           /* 0x068 bits 14-14 */
-        ULONG ProtectDelayLoad : 1;                         /* 0x068 bits 15-15 */
-        ULONG ReservedFlags3 : 2;                           /* 0x068 bits 16-17 */
-        ULONG DontCallForThreads : 1;                       /* 0x068 bits 18-18 */
-        ULONG ProcessAttachCalled : 1;                      /* 0x068 bits 19-19 */
-        ULONG ProcessAttachFailed : 1;                      /* 0x068 bits 20-20 */
-        ULONG CorDeferredValidate : 1;                      /* 0x068 bits 21-21 */
-        ULONG CorImage : 1;                                 /* 0x068 bits 22-22 */
-        ULONG DontRelocate : 1;                             /* 0x068 bits 23-23 */
-        ULONG CorILOnly : 1;                                /* 0x068 bits 24-24 */
-        ULONG ReservedFlags5 : 3;                           /* 0x068 bits 25-27 */
-        ULONG Redirected : 1;                               /* 0x068 bits 28-28 */
-        ULONG ReservedFlags6 : 2;                           /* 0x068 bits 29-30 */
-        ULONG CompatDatabaseProcessed : 1;                  /* 0x068 bits 31-31 */
+        struct {
+            ULONG PackagedBinary : 1;                           /* 0x068 bits 0-0 */
+            ULONG MarkedForRemoval : 1;                         /* 0x068 bits 1-1 */
+            ULONG ImageDll : 1;                                 /* 0x068 bits 2-2 */
+            ULONG LoadNotificationsSent : 1;                    /* 0x068 bits 3-3 */
+            ULONG TelemetryEntryProcessed : 1;                  /* 0x068 bits 4-4 */
+            ULONG ProcessStaticImport : 1;                      /* 0x068 bits 5-5 */
+            ULONG InLegacyLists : 1;                            /* 0x068 bits 6-6 */
+            ULONG InIndexes : 1;                                /* 0x068 bits 7-7 */
+            ULONG ShimDll : 1;                                  /* 0x068 bits 8-8 */
+            ULONG InExceptionTable : 1;                         /* 0x068 bits 9-9 */
+            ULONG ReservedFlags1 : 2;                           /* 0x068 bits 10-11 */
+            ULONG LoadInProgress : 1;                           /* 0x068 bits 12-12 */
+            ULONG ReservedFlags2 : 1;                           /* 0x068 bits 13-13 */
+            ULONG EntryProcessed : 1;                           /* 0x068 bits 14-14 */
+            ULONG ProtectDelayLoad : 1;                         /* 0x068 bits 15-15 */
+            ULONG ReservedFlags3 : 2;                           /* 0x068 bits 16-17 */
+            ULONG DontCallForThreads : 1;                       /* 0x068 bits 18-18 */
+            ULONG ProcessAttachCalled : 1;                      /* 0x068 bits 19-19 */
+            ULONG ProcessAttachFailed : 1;                      /* 0x068 bits 20-20 */
+            ULONG CorDeferredValidate : 1;                      /* 0x068 bits 21-21 */
+            ULONG CorImage : 1;                                 /* 0x068 bits 22-22 */
+            ULONG DontRelocate : 1;                             /* 0x068 bits 23-23 */
+            ULONG CorILOnly : 1;                                /* 0x068 bits 24-24 */
+            ULONG ReservedFlags5 : 3;                           /* 0x068 bits 25-27 */
+            ULONG Redirected : 1;                               /* 0x068 bits 28-28 */
+            ULONG ReservedFlags6 : 2;                           /* 0x068 bits 29-30 */
+            ULONG CompatDatabaseProcessed : 1;                  /* 0x068 bits 31-31 */
+        };
     };
     USHORT ObsoleteLoadCount;                           /* 0x06c */
     USHORT TlsIndex;                                    /* 0x06e */
@@ -5501,22 +5587,26 @@ struct _OBJECT_HEADER {
     struct _EX_PUSH_LOCK Lock;                          /* 0x010 */
     UCHAR TypeIndex;                                    /* 0x018 */
     union {
-        UCHAR DbgRefTrace : 1;                              /* 0x019 bits 0-0 */
-        UCHAR DbgTracePermanent : 1;                        /* 0x019 bits 1-1 */
-        UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        struct {
+            UCHAR DbgRefTrace : 1;                              /* 0x019 bits 0-0 */
+            UCHAR DbgTracePermanent : 1;                        /* 0x019 bits 1-1 */
+            UCHAR : 6;                                          /* unnamed: the rest of the unit */
+        };
         UCHAR TraceFlags;                                   /* 0x019 */
     };
     UCHAR InfoMask;                                     /* 0x01a */
     union {
         UCHAR Flags;                                        /* 0x01b */
-        UCHAR NewObject : 1;                                /* 0x01b bits 0-0 */
-        UCHAR KernelObject : 1;                             /* 0x01b bits 1-1 */
-        UCHAR KernelOnlyAccess : 1;                         /* 0x01b bits 2-2 */
-        UCHAR ExclusiveObject : 1;                          /* 0x01b bits 3-3 */
-        UCHAR PermanentObject : 1;                          /* 0x01b bits 4-4 */
-        UCHAR DefaultSecurityQuota : 1;                     /* 0x01b bits 5-5 */
-        UCHAR SingleHandleEntry : 1;                        /* 0x01b bits 6-6 */
-        UCHAR DeletedInline : 1;                            /* 0x01b bits 7-7 */
+        struct {
+            UCHAR NewObject : 1;                                /* 0x01b bits 0-0 */
+            UCHAR KernelObject : 1;                             /* 0x01b bits 1-1 */
+            UCHAR KernelOnlyAccess : 1;                         /* 0x01b bits 2-2 */
+            UCHAR ExclusiveObject : 1;                          /* 0x01b bits 3-3 */
+            UCHAR PermanentObject : 1;                          /* 0x01b bits 4-4 */
+            UCHAR DefaultSecurityQuota : 1;                     /* 0x01b bits 5-5 */
+            UCHAR SingleHandleEntry : 1;                        /* 0x01b bits 6-6 */
+            UCHAR DeletedInline : 1;                            /* 0x01b bits 7-7 */
+        };
     };
     ULONG Spare;                                        /* 0x01c */
     union {
@@ -5558,14 +5648,16 @@ typedef struct _OBJECT_HEADER_NAME_INFO OBJECT_HEADER_NAME_INFO, *POBJECT_HEADER
 struct _OBJECT_TYPE_INITIALIZER {
     USHORT Length;                                      /* 0x000 */
     union {
-        UCHAR CaseInsensitive : 1;                          /* 0x002 bits 0-0 */
-        UCHAR UnnamedObjectsOnly : 1;                       /* 0x002 bits 1-1 */
-        UCHAR UseDefaultObject : 1;                         /* 0x002 bits 2-2 */
-        UCHAR SecurityRequired : 1;                         /* 0x002 bits 3-3 */
-        UCHAR MaintainHandleCount : 1;                      /* 0x002 bits 4-4 */
-        UCHAR MaintainTypeList : 1;                         /* 0x002 bits 5-5 */
-        UCHAR SupportsObjectCallbacks : 1;                  /* 0x002 bits 6-6 */
-        UCHAR CacheAligned : 1;                             /* 0x002 bits 7-7 */
+        struct {
+            UCHAR CaseInsensitive : 1;                          /* 0x002 bits 0-0 */
+            UCHAR UnnamedObjectsOnly : 1;                       /* 0x002 bits 1-1 */
+            UCHAR UseDefaultObject : 1;                         /* 0x002 bits 2-2 */
+            UCHAR SecurityRequired : 1;                         /* 0x002 bits 3-3 */
+            UCHAR MaintainHandleCount : 1;                      /* 0x002 bits 4-4 */
+            UCHAR MaintainTypeList : 1;                         /* 0x002 bits 5-5 */
+            UCHAR SupportsObjectCallbacks : 1;                  /* 0x002 bits 6-6 */
+            UCHAR CacheAligned : 1;                             /* 0x002 bits 7-7 */
+        };
         UCHAR ObjectTypeFlags;                              /* 0x002 */
     };
     ULONG ObjectTypeCode;                               /* 0x004 */
@@ -5649,14 +5741,16 @@ struct _PEB {
     UCHAR BeingDebugged;                                /* 0x002 */
     union {
         UCHAR BitField;                                     /* 0x003 */
-        UCHAR ImageUsesLargePages : 1;                      /* 0x003 bits 0-0 */
-        UCHAR IsProtectedProcess : 1;                       /* 0x003 bits 1-1 */
-        UCHAR IsImageDynamicallyRelocated : 1;              /* 0x003 bits 2-2 */
-        UCHAR SkipPatchingUser32Forwarders : 1;             /* 0x003 bits 3-3 */
-        UCHAR IsPackagedProcess : 1;                        /* 0x003 bits 4-4 */
-        UCHAR IsAppContainer : 1;                           /* 0x003 bits 5-5 */
-        UCHAR IsProtectedProcessLight : 1;                  /* 0x003 bits 6-6 */
-        UCHAR SpareBits : 1;                                /* 0x003 bits 7-7 */
+        struct {
+            UCHAR ImageUsesLargePages : 1;                      /* 0x003 bits 0-0 */
+            UCHAR IsProtectedProcess : 1;                       /* 0x003 bits 1-1 */
+            UCHAR IsImageDynamicallyRelocated : 1;              /* 0x003 bits 2-2 */
+            UCHAR SkipPatchingUser32Forwarders : 1;             /* 0x003 bits 3-3 */
+            UCHAR IsPackagedProcess : 1;                        /* 0x003 bits 4-4 */
+            UCHAR IsAppContainer : 1;                           /* 0x003 bits 5-5 */
+            UCHAR IsProtectedProcessLight : 1;                  /* 0x003 bits 6-6 */
+            UCHAR SpareBits : 1;                                /* 0x003 bits 7-7 */
+        };
     };
     UCHAR Padding0[4];                                  /* 0x004 */
     VOID *Mutant;                                       /* 0x008 */
@@ -5670,12 +5764,14 @@ struct _PEB {
     VOID *IFEOKey;                                      /* 0x048 */
     union {
         ULONG CrossProcessFlags;                            /* 0x050 */
-        ULONG ProcessInJob : 1;                             /* 0x050 bits 0-0 */
-        ULONG ProcessInitializing : 1;                      /* 0x050 bits 1-1 */
-        ULONG ProcessUsingVEH : 1;                          /* 0x050 bits 2-2 */
-        ULONG ProcessUsingVCH : 1;                          /* 0x050 bits 3-3 */
-        ULONG ProcessUsingFTH : 1;                          /* 0x050 bits 4-4 */
-        ULONG ReservedBits0 : 27;                           /* 0x050 bits 5-31 */
+        struct {
+            ULONG ProcessInJob : 1;                             /* 0x050 bits 0-0 */
+            ULONG ProcessInitializing : 1;                      /* 0x050 bits 1-1 */
+            ULONG ProcessUsingVEH : 1;                          /* 0x050 bits 2-2 */
+            ULONG ProcessUsingVCH : 1;                          /* 0x050 bits 3-3 */
+            ULONG ProcessUsingFTH : 1;                          /* 0x050 bits 4-4 */
+            ULONG ReservedBits0 : 27;                           /* 0x050 bits 5-31 */
+        };
     };
     UCHAR Padding1[4];                                  /* 0x054 */
     union {
@@ -5746,10 +5842,12 @@ struct _PEB {
     VOID *pUnused;                                      /* 0x368 */
     VOID *pImageHeaderHash;                             /* 0x370 */
     union {
-        ULONG HeapTracingEnabled : 1;                       /* 0x378 bits 0-0 */
-        ULONG CritSecTracingEnabled : 1;                    /* 0x378 bits 1-1 */
-        ULONG LibLoaderTracingEnabled : 1;                  /* 0x378 bits 2-2 */
-        ULONG SpareTracingBits : 29;                        /* 0x378 bits 3-31 */
+        struct {
+            ULONG HeapTracingEnabled : 1;                       /* 0x378 bits 0-0 */
+            ULONG CritSecTracingEnabled : 1;                    /* 0x378 bits 1-1 */
+            ULONG LibLoaderTracingEnabled : 1;                  /* 0x378 bits 2-2 */
+            ULONG SpareTracingBits : 29;                        /* 0x378 bits 3-31 */
+        };
         ULONG TracingFlags;                                 /* 0x378 */
     };
     UCHAR Padding6[4];                                  /* 0x37c */
@@ -6003,22 +6101,26 @@ struct _TEB {
     ULONG MuiImpersonation;                             /* 0x17e8 */
     union {
         USHORT CrossTebFlags;                               /* 0x17ec */
-        USHORT SpareCrossTebBits : 16;                      /* 0x17ec bits 0-15 */
+        struct {
+            USHORT SpareCrossTebBits : 16;                      /* 0x17ec bits 0-15 */
+        };
     };
     union {
-        USHORT SafeThunkCall : 1;                           /* 0x17ee bits 0-0 */
-        USHORT InDebugPrint : 1;                            /* 0x17ee bits 1-1 */
-        USHORT HasFiberData : 1;                            /* 0x17ee bits 2-2 */
-        USHORT SkipThreadAttach : 1;                        /* 0x17ee bits 3-3 */
-        USHORT WerInShipAssertCode : 1;                     /* 0x17ee bits 4-4 */
-        USHORT RanProcessInit : 1;                          /* 0x17ee bits 5-5 */
-        USHORT ClonedThread : 1;                            /* 0x17ee bits 6-6 */
-        USHORT SuppressDebugMsg : 1;                        /* 0x17ee bits 7-7 */
-        USHORT DisableUserStackWalk : 1;                    /* 0x17ee bits 8-8 */
-        USHORT RtlExceptionAttached : 1;                    /* 0x17ee bits 9-9 */
-        USHORT InitialThread : 1;                           /* 0x17ee bits 10-10 */
-        USHORT SessionAware : 1;                            /* 0x17ee bits 11-11 */
-        USHORT SpareSameTebBits : 4;                        /* 0x17ee bits 12-15 */
+        struct {
+            USHORT SafeThunkCall : 1;                           /* 0x17ee bits 0-0 */
+            USHORT InDebugPrint : 1;                            /* 0x17ee bits 1-1 */
+            USHORT HasFiberData : 1;                            /* 0x17ee bits 2-2 */
+            USHORT SkipThreadAttach : 1;                        /* 0x17ee bits 3-3 */
+            USHORT WerInShipAssertCode : 1;                     /* 0x17ee bits 4-4 */
+            USHORT RanProcessInit : 1;                          /* 0x17ee bits 5-5 */
+            USHORT ClonedThread : 1;                            /* 0x17ee bits 6-6 */
+            USHORT SuppressDebugMsg : 1;                        /* 0x17ee bits 7-7 */
+            USHORT DisableUserStackWalk : 1;                    /* 0x17ee bits 8-8 */
+            USHORT RtlExceptionAttached : 1;                    /* 0x17ee bits 9-9 */
+            USHORT InitialThread : 1;                           /* 0x17ee bits 10-10 */
+            USHORT SessionAware : 1;                            /* 0x17ee bits 11-11 */
+            USHORT SpareSameTebBits : 4;                        /* 0x17ee bits 12-15 */
+        };
         USHORT SameTebFlags;                                /* 0x17ee */
     };
     VOID *TxnScopeEnterCallback;                        /* 0x17f0 */
