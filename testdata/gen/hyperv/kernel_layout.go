@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"sort"
 )
 
 // The kernel writer lays out Windows 8.1 (build 9600) structures with the
@@ -41,7 +40,7 @@ var KernelFields = map[string][]string{
 		"Tcb.TrapFrame", "Tcb.ApcState", "Tcb.ApcState.ApcListHead", "Tcb.ApcState.Process", "Tcb.Priority",
 		"Tcb.WaitStatus", "Tcb.WaitBlockList", "Tcb.Teb", "Tcb.WaitBlock", "Tcb.ContextSwitches", "Tcb.State",
 		"Tcb.WaitIrql", "Tcb.WaitMode", "Tcb.WaitTime", "Tcb.Win32Thread", "Tcb.NextProcessor", "Tcb.Process",
-		"Tcb.PreviousMode", "Tcb.BasePriority", "Tcb.WaitBlockCount", "Tcb.IdealProcessor", "Tcb.ApcStatePointer",
+		"Tcb.PreviousMode", "Tcb.BasePriority", "Tcb.WaitBlockCount", "Tcb.IdealProcessor", "Tcb.ApcStatePointer[0]", "Tcb.ApcStatePointer[1]", "Tcb.SavedApcState",
 		"Tcb.WaitReason", "Tcb.KernelTime", "Tcb.UserTime", "Tcb.ThreadListEntry", "Tcb.MutantListHead",
 		"CreateTime", "StartAddress", "Cid", "Cid.UniqueProcess", "Cid.UniqueThread", "IrpList",
 		"Win32StartAddress", "ThreadListEntry",
@@ -91,13 +90,14 @@ var KernelFields = map[string][]string{
 	},
 	"_MM_SESSION_SPACE": {"ReferenceCount", "SessionId", "ProcessList"},
 	"_DEVICE_MAP":       {"ReferenceCount", "DriveMap"},
+	"_KPRIQUEUE":        {"Header", "EntryListHead", "ThreadListHead", "MaximumCount"},
 	"_IO_WORKITEM":      {"WorkItem.List", "WorkItem.WorkerRoutine", "WorkItem.Parameter", "Routine", "IoObject", "Context", "Type"},
 }
 
 // KernelSizes lists the structures whose sizes the writer needs.
 var KernelSizes = []string{"_EPROCESS", "_ETHREAD", "_KTHREAD", "_KPROCESS", "_KWAIT_BLOCK", "_KEVENT", "_KTIMER",
 	"_IRP", "_IO_STACK_LOCATION", "_LDR_DATA_TABLE_ENTRY", "_KTRAP_FRAME", "_KPCR", "_KPRCB", "_HANDLE_TABLE",
-	"_KUSER_SHARED_DATA", "_MM_SESSION_SPACE", "_DEVICE_MAP", "_IO_WORKITEM", "_CONTEXT"}
+	"_KUSER_SHARED_DATA", "_MM_SESSION_SPACE", "_DEVICE_MAP", "_IO_WORKITEM", "_CONTEXT", "_EX_WORK_QUEUE", "_KPRIQUEUE"}
 
 // FieldLayout is one field: offset from the structure's start and size in
 // bytes; bit fields also give their bit position and length.
@@ -165,16 +165,6 @@ func sizeOf(typ string) uint64 {
 		panic("kernel_layout.json has no size of " + typ)
 	}
 	return s.Size
-}
-
-// sortedTypes lists the layout's types in name order.
-func (l *LayoutFile) sortedTypes() []string {
-	var out []string
-	for t := range l.Types {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // kobj is a kernel structure at an address of a space: fields are written

@@ -1,5 +1,5 @@
-// Command cmd writes testdata/scenarios/hyperv-hang/vmms.dmp (go generate
-// in testdata/gen/hyperv runs it).
+// Command cmd writes testdata/scenarios/hyperv-hang/vmms.dmp and kernel.dmp
+// (go generate in testdata/gen/hyperv runs it).
 package main
 
 import (
@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/ntdbg/ntdbg/testdata/gen/hyperv"
+	"github.com/ntdbg/ntdbg/testdata/gen/kdw"
 )
 
 func main() {
@@ -19,4 +20,15 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("wrote %s (%d bytes): %s\n", out, len(data), sc.Describe())
+	k := hyperv.BuildKernel()
+	kout := filepath.Join(hyperv.ScenarioDir(), "kernel.dmp")
+	kdata, err := k.Dump.Bytes(kdw.BitmapFull)
+	if err == nil {
+		err = os.WriteFile(kout, kdata, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("wrote %s (%d bytes): %s\n", kout, len(kdata), k.Describe())
 }
