@@ -39,6 +39,8 @@ type KernelScenario struct {
 	sys  *addrSpace
 	vas  map[string]*vaRegion
 	cids map[uint64]bool
+	// slotGen shuffles pool slots.
+	slotGen lcg
 }
 
 // KProcess is one EPROCESS.
@@ -118,6 +120,7 @@ const (
 type vaRegion struct {
 	next, end uint64
 	fixed     []span
+	slots     []uint64 // takeShuffled's free slots, in hand-out order
 }
 
 type span struct{ lo, hi uint64 }
@@ -145,13 +148,43 @@ func (r *vaRegion) take(size, align uint64) uint64 {
 	}
 }
 
+// takeShuffled returns a slot of size bytes (aligned to its size) at a
+// pseudo-random place in the region, clear of the fixed spans: pool blocks
+// of one size are not handed out in address order.
+func (r *vaRegion) takeShuffled(size uint64, g *lcg) uint64 {
+	if r.slots == nil {
+		for a := (r.next + size - 1) &^ (size - 1); a+size <= r.end; a += size {
+			r.slots = append(r.slots, a)
+		}
+		for i := len(r.slots) - 1; i > 0; i-- {
+			j := int(g.next() % uint32(i+1))
+			r.slots[i], r.slots[j] = r.slots[j], r.slots[i]
+		}
+	}
+	for len(r.slots) > 0 {
+		a := r.slots[0]
+		r.slots = r.slots[1:]
+		clash := false
+		for _, f := range r.fixed {
+			if a < f.hi && f.lo < a+size {
+				clash = true
+			}
+		}
+		if !clash {
+			r.fixed = append(r.fixed, span{a, a + size})
+			return a
+		}
+	}
+	panic("kernel VA region is full")
+}
+
 // Kernel VA regions: nonpaged pool (small objects, processes, threads),
 // paged pool, kernel stacks, per-processor blocks.
 func newRegions() map[string]*vaRegion {
 	return map[string]*vaRegion{
 		"npp":     {next: 0xffffe0004e600000, end: 0xffffe0004ec00000}, // boot-time nonpaged pool
 		"npp2":    {next: 0xffffe00052400000, end: 0xffffe00052c00000}, // later nonpaged pool
-		"threads": {next: 0xffffe00069c00000, end: 0xffffe00069e00000}, // vmms's thread objects, around 43d8's
+		"threads": {next: 0xffffe00069c80000, end: 0xffffe00069d00000}, // vmms's thread objects, around 43d8's
 		"pp":      {next: 0xffffc0004d600000, end: 0xffffc0004dc00000}, // paged pool
 		"stacks":  {next: 0xffffd00020400000, end: 0xffffd00021000000}, // kernel stacks of boot-time threads
 		"vstacks": {next: 0xffffd001b8800000, end: 0xffffd001b8e00000}, // vmms's kernel stacks, around 43d8's
@@ -188,7 +221,7 @@ func loadKernelImages() (map[string]*Image, []*Image) {
 
 // BuildKernel lays the kernel dump out.
 func BuildKernel() *KernelScenario {
-	k := &KernelScenario{User: Build(), ks: NewSpace(), vas: newRegions()}
+	k := &KernelScenario{User: Build(), ks: NewSpace(), vas: newRegions(), slotGen: lcg(0x1cdb)}
 	k.Images, k.Modules = loadKernelImages()
 	k.phys = newPhysMem(PhysicalPages)
 	k.phys.addZone("ptk", 0x1a8, 0x400)         // the kernel half's page tables, after System's PML4

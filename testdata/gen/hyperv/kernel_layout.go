@@ -33,6 +33,7 @@ var KernelFields = map[string][]string{
 		"CreateTime", "UniqueProcessId", "ActiveProcessLinks", "SessionProcessLinks", "Token", "VirtualSize",
 		"PeakVirtualSize", "InheritedFromUniqueProcessId", "Peb", "Session", "ObjectTable", "DeviceMap",
 		"ImageFileName", "PriorityClass", "ThreadListHead", "ActiveThreads", "CommitCharge", "SectionBaseAddress",
+		"CreateReported", "ProcessInSession", "HasAddressSpace", "AddressSpaceInitialized", "ProcessInserted", "VmTopDown",
 	},
 	"_ETHREAD": {
 		"Tcb", "Tcb.Header.Type", "Tcb.Header.WaitListHead", "Tcb.InitialStack", "Tcb.StackLimit", "Tcb.StackBase",

@@ -43,16 +43,22 @@ func (k *KernelScenario) dispatcherObject(addr uint64, typ, sizeLongs uint64) {
 	o.emptyList("WaitListHead")
 }
 
-// event allocates a KEVENT in nonpaged pool.
+// poolObject allocates an object's pool block: POOL_HEADER (0x10) and
+// OBJECT_HEADER (0x30, its Body at +0x30) before the body, which it returns.
+func (k *KernelScenario) poolObject(body uint64) uint64 {
+	return k.poolAlloc("npp2", (0x40+body+0xf)&^0xf) + 0x40
+}
+
+// event allocates a KEVENT (an event object's body) in nonpaged pool.
 func (k *KernelScenario) event(typ uint64) uint64 {
-	a := k.poolAlloc("npp2", sizeOf("_KEVENT"))
+	a := k.poolObject(sizeOf("_KEVENT"))
 	k.dispatcherObject(a, typ, sizeOf("_KEVENT")/4)
 	return a
 }
 
 // queue allocates a KQUEUE (a completion port's, a worker factory's).
 func (k *KernelScenario) queue() uint64 {
-	a := k.poolAlloc("npp2", 0x40)
+	a := k.poolObject(0x40)
 	k.dispatcherObject(a, typeQueue, 0x40/4)
 	return a
 }
@@ -218,6 +224,13 @@ func (k *KernelScenario) writeProcess(p *KProcess, session uint64) {
 	}
 	o.bytes("ImageFileName", append(name, 0))
 	o.set("PriorityClass", 2) // PROCESS_PRIORITY_CLASS_NORMAL
+	o.set("CreateReported", 1)
+	o.set("HasAddressSpace", 1)
+	o.set("AddressSpaceInitialized", 2)
+	o.set("ProcessInserted", 1)
+	if s.session {
+		o.set("ProcessInSession", 1)
+	}
 	o.set("ActiveThreads", uint64(len(p.Threads)))
 	o.set("CommitCharge", s.virtualMiB<<6)
 	o.set("SectionBaseAddress", s.imageBase)
@@ -341,11 +354,13 @@ func (k *KernelScenario) threads() {
 func (k *KernelScenario) newThread(p *KProcess, tid uint64, objRegion, stackRegion string) *KThread {
 	t := &KThread{PID: p.Spec.pid, TID: tid, Process: p, State: stateWaiting, Priority: p.Spec.basePrio,
 		BasePriority: p.Spec.basePrio}
-	switch tid {
-	case OwnerTID:
+	switch {
+	case tid == OwnerTID:
 		t.EThread = OwnerEThread
-	case FooTID:
+	case tid == FooTID:
 		t.EThread = FooEThread
+	case objRegion == "threads":
+		t.EThread = k.vas[objRegion].takeShuffled(0x800, &k.slotGen) + 0x80
 	default:
 		t.EThread = k.vas[objRegion].take(0x800, 0x800) + 0x80
 	}
@@ -515,7 +530,7 @@ func (k *KernelScenario) serviceThreads(p *KProcess) {
 		}
 		leaf := ntdll.Sym(svc) + 0xa
 		t.UserRip = leaf
-		t.UserRsp = stackBase + uint64(i)*0x100000 - 0x1000 + 0x6b8 - uint64(g.next()%0x40)*8
+		t.UserRsp = stackBase + uint64(i+1)*0x20000 - 0x1000 + 0x6b8 - uint64(g.next()%0x40)*8
 		t.mf = &machineFrame{Rip: leaf, Rsp: t.UserRsp, SegCs: 0x33, SegSs: 0x2b, EFlags: 0x246}
 		t.chain = k.waitChain(w, map[string]map[int]uint64{
 			"KiCommitThreadWait": {RDI: t.EThread},
