@@ -697,6 +697,15 @@ const (
 	nsiFileObject   = 0xffffe0005b8e4f20
 )
 
+// ownerEventDisp is where, from ndisQuerySetMiniportEx's stack pointer,
+// 43d8's event is: the code's request.Event, rounded up to 16 bytes when it
+// is not (the seed's event is 16-aligned and so is every Child-SP, so an
+// event at an odd multiple of 8 cannot be the seed's; TestKernelOwnerStackGap
+// reports it).
+func ownerEventDisp(img *Image, fn string, ret uint64) uint64 {
+	return (waitObjectDisp(img, fn, ret) + 0xf) &^ 0xf
+}
+
 // ownerStackBase places 43d8's kernel stack so that the seed's event is
 // ndisQuerySetMiniportEx's request.Event: the chain is laid out on a scratch
 // space below a trial base, and the base moved by the distance the event
@@ -711,7 +720,7 @@ func (k *KernelScenario) ownerStackBase(t *KThread) uint64 {
 	for i, f := range res.Frames {
 		if f.Function == t.stackObject && i > 0 {
 			img := k.Images[strings.ToLower(f.Module)]
-			at := f.SP + waitObjectDisp(img, f.Function, f.IP)
+			at := f.SP + ownerEventDisp(img, f.Function, f.IP)
 			base := trial + (OwnerEvent - at)
 			if extra := base & 0xfff; extra != 0 {
 				base = base&^0xfff + pageSize

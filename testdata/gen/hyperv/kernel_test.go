@@ -474,7 +474,31 @@ func TestKernelStacks(t *testing.T) {
 // more than the XSAVE area every other thread has between InitialStack and
 // StackBase.
 func TestKernelOwnerStackGap(t *testing.T) {
+	ndis, err := LoadImage("NDIS.SYS", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := BuildKernel()
+	for _, p := range k.Procs {
+		for _, th := range p.Threads {
+			for _, f := range th.Frames {
+				if f.SP&0xf != 0 {
+					t.Errorf("thread %x: %s's Child-SP %#x is not 16-byte aligned", th.TID, f.Function, f.SP)
+				}
+			}
+			if th.TID != OwnerTID {
+				continue
+			}
+			for _, f := range th.Frames {
+				if f.Function == "ndisQuerySetMiniportEx" {
+					if d := waitObjectDisp(ndis, f.Function, f.IP); d&0xf != 0 {
+						t.Logf("43d8: ndisQuerySetMiniportEx keeps request.Event at Child-SP+%#x, which cannot be the "+
+							"16-aligned ffffd001`b8931ed0 with an aligned stack; the writer puts it at +%#x", d, ownerEventDisp(ndis, f.Function, f.IP))
+					}
+				}
+			}
+		}
+	}
 	for _, p := range k.Procs {
 		for _, th := range p.Threads {
 			gap := th.StackBase - th.InitialStack

@@ -89,6 +89,7 @@ func (k *KernelScenario) stackObject(t *KThread, res kstackResult) {
 		img := k.Images[strings.ToLower(f.Module)]
 		addr := f.SP + waitObjectDisp(img, f.Function, f.IP)
 		if t.TID == OwnerTID {
+			addr = f.SP + ownerEventDisp(img, f.Function, f.IP)
 			if addr != OwnerEvent {
 				panic(fmt.Sprintf("the owner's event lands at %#x, not %#x", addr, uint64(OwnerEvent)))
 			}
