@@ -38,7 +38,7 @@ func TestTriageDumpWithISF(t *testing.T) {
 		"chosen for nt: PsLoadedModuleList, PsActiveProcessHead and KdDebuggerDataBlock agree with the dump header",
 		"nt         (isf symbols)", "5278AFF86C341677D7D7835C85B7B844-1.json.xz",
 		"Contoso    (deferred)",
-		"PROCESS ffffc50a7e86d040\n    SessionId: none  Cid: 0004    Peb: 0  ParentCid: 0000\n    DirBase: 001ad000  ObjectTable: ffffa70c2b6030c0",
+		"PROCESS ffffc50a7e86d040\n    SessionId: none  Cid: 0004    Peb: 00000000  ParentCid: 0000\n    DirBase: 001ad000  ObjectTable: ffffa70c2b6030c0",
 		"    Image: System\n",
 		"THREAD ffffc50a81f35040  Cid 0004.01f4  Teb: 0000000000000000 Win32Thread: 0000000000000000 RUNNING on processor 0",
 		"Start Address nt!ExpWorkerThread (0xfffff8064a425870)",

@@ -53,7 +53,7 @@ var waitReasons = []string{"Executive", "FreePage", "PageIn", "PoolAllocation", 
 	"WrRundown", "WrAlertByThreadId", "WrDeferredPreempt", "WrPhysicalFault", "WrIoRing", "WrMdlCache", "WrRcu"}
 
 var objectTypes = map[uint64]string{0: "NotificationEvent", 1: "SynchronizationEvent", 2: "Mutant", 3: "ProcessObject",
-	4: "QueueObject", 5: "SemaphoreObject", 6: "ThreadObject", 7: "GateObject", 8: "NotificationTimer", 9: "SynchronizationTimer"}
+	4: "QueueObject", 5: "SemaphoreObject", 6: "ThreadObject", 7: "GateObject", 8: "NotificationTimer", 9: "SynchronizationTimer", 0x15: "PriQueueObject"}
 
 // stateText is the tail of a THREAD line.
 func stateText(t *nt.Thread) string {
@@ -252,13 +252,21 @@ func (kc kctx) handleCount(p *nt.Process) string {
 	if v, err := o.Uint("HandleCount"); err == nil {
 		return fmt.Sprintf("%4d.", v)
 	}
+	// Windows 8.1 counts handles in the table's free lists.
+	if off, err := kc.k.Offset("_HANDLE_TABLE", "FreeLists"); err == nil {
+		if fo, err := kc.k.At("_HANDLE_TABLE_FREE_LIST", p.ObjectTable+off); err == nil {
+			if v, err := fo.Uint("HandleCount"); err == nil {
+				return fmt.Sprintf("%4d.", v)
+			}
+		}
+	}
 	return "<Data Not Accessible>"
 }
 
 func (kc kctx) processBlock(p *nt.Process, flags uint64) {
 	c := kc.c
 	c.Printf("PROCESS %s\n", p16(p.Addr))
-	c.Printf("    SessionId: %s  Cid: %04x    Peb: %x  ParentCid: %04x\n", kc.sessionID(p), p.Cid, p.Peb, p.ParentCid)
+	c.Printf("    SessionId: %s  Cid: %04x    Peb: %08x  ParentCid: %04x\n", kc.sessionID(p), p.Cid, p.Peb, p.ParentCid)
 	c.Printf("    DirBase: %08x  ObjectTable: %s  HandleCount: %s\n", p.DirBase, p16(p.ObjectTable), kc.handleCount(p))
 	c.Printf("    Image: %s\n", target.Sanitize(p.Image))
 	if flags&1 != 0 {
@@ -643,7 +651,9 @@ func cmdStacks(c *Ctx, inv *Invocation) error {
 			} else if detail == 0 {
 				continue
 			}
-			c.Printf("%s  %s %08x %-10s %s\n", fmt.Sprintf("%4x.%06x", t.Pid, t.Tid), p16(t.Addr), uint32(now-t.WaitTime), state, top)
+			// Ticks is WaitTime - TickCount as kdexts prints it (the seed's
+			// ffc7d369, the reference's fffffee1: negative, 32 bits).
+			c.Printf("%s  %s %08x %-10s %s\n", fmt.Sprintf("%4x.%06x", t.Pid, t.Tid), p16(t.Addr), uint32(t.WaitTime-now), state, top)
 			if detail >= 2 {
 				for _, s := range sites[min(1, len(sites)):] {
 					c.Printf("%40s%s\n", "", s)

@@ -47,15 +47,15 @@ func openKernel(r io.ReaderAt, size int64, name string) (*target.KernelTarget, e
 	if head == 0 && kdbg != nil {
 		head = kdbg.PsLoadedModuleList
 	}
+	if t.Triage() != nil {
+		return t, nil // modules and the processor come from the triage parts
+	}
 	list, err := k.Modules(head, nt.LayoutFor(target.ArchAMD64, nil))
 	if err != nil {
 		t.Warn(err.Error())
 	}
 	if kdbg != nil {
 		t.SetProcessors(processors(t, k.Mem, kdbg, int(h.NumberProcessors)))
-	}
-	if t.Triage() != nil {
-		return t, nil // modules and the processor come from the triage parts
 	}
 	var mods []*target.Module
 	for _, m := range list {

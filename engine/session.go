@@ -59,7 +59,7 @@ func NewSession(t target.Target) *Session {
 	if len(t.Threads()) > 0 {
 		s.EventThread = 0
 	}
-	if ev := t.Event(); ev != nil {
+	if ev := t.Event(); ev != nil && t.Kind() != target.Kernel { // kernel `~` is processors: the first stopped the system
 		for _, th := range t.Threads() {
 			if th.ID == ev.ThreadID {
 				s.EventThread = th.Index

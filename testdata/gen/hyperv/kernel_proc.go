@@ -450,8 +450,10 @@ func (k *KernelScenario) fooThread(p *KProcess) {
 	t.Priority, t.BasePriority = 13, 12
 	t.StartAddress, t.Win32Start = nt.Sym("ExpWorkerThread"), nt.Sym("ExpWorkerThread")
 	t.Created = bootTime.Add(41*time.Minute + 7*time.Second)
-	// The sleep loop has just gone round again: its wait began at this tick.
-	t.WaitTime = TickCountNow
+	// The seed's !stacks shows this thread's Ticks as ffc7d369: !stacks
+	// prints WaitTime - TickCount as a 32-bit value (the reference sample's
+	// fffffee1 is a wait 287 ticks old), so its WaitTime is 0.
+	t.WaitTime = 0
 	t.ContextSwitches = 1483022
 	t.KernelTicks = 16877
 	t.IdealProcessor = 3

@@ -46,7 +46,7 @@ var Roots = []string{
 	"_EX_WORK_QUEUE", "_OBJECT_TYPE", "_OBJECT_HEADER_NAME_INFO", "_OBJECT_DIRECTORY",
 	"_HANDLE_TABLE_ENTRY", "_MDL", "_DEVICE_MAP", "_POOL_HEADER", "_KSEMAPHORE", "_KMUTANT", "_KAPC",
 	"_KDPC", "_KGATE", "_ETIMER", "_DRIVER_EXTENSION", "_DEVOBJ_EXTENSION", "_IO_STATUS_BLOCK",
-	"_KSYSTEM_TIME", "_CONTEXT", "_NT_TIB",
+	"_KSYSTEM_TIME", "_CONTEXT", "_NT_TIB", "_MM_SESSION_SPACE",
 }
 
 // RequiredEnums are emitted even where no root holds them by value.

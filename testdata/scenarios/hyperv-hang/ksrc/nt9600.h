@@ -211,6 +211,20 @@ enum _FSINFOCLASS {
 NT_SIZE(enum _FSINFOCLASS, 4);
 typedef enum _FSINFOCLASS FSINFOCLASS;
 
+enum _IO_SESSION_STATE {
+    IoSessionStateCreated = 1,
+    IoSessionStateInitialized = 2,
+    IoSessionStateConnected = 3,
+    IoSessionStateDisconnected = 4,
+    IoSessionStateDisconnectedLoggedOn = 5,
+    IoSessionStateLoggedOn = 6,
+    IoSessionStateLoggedOff = 7,
+    IoSessionStateTerminated = 8,
+    IoSessionStateMax = 9,
+};
+NT_SIZE(enum _IO_SESSION_STATE, 4);
+typedef enum _IO_SESSION_STATE IO_SESSION_STATE;
+
 enum _KTHREAD_STATE {
     Initialized = 0,
     Ready = 1,
@@ -282,6 +296,27 @@ enum _LDR_DLL_LOAD_REASON {
 };
 NT_SIZE(enum _LDR_DLL_LOAD_REASON, 4);
 typedef enum _LDR_DLL_LOAD_REASON LDR_DLL_LOAD_REASON;
+
+enum _MI_SYSTEM_VA_TYPE {
+    MiVaUnused = 0,
+    MiVaSessionSpace = 1,
+    MiVaProcessSpace = 2,
+    MiVaBootLoaded = 3,
+    MiVaPfnDatabase = 4,
+    MiVaNonPagedPool = 5,
+    MiVaPagedPool = 6,
+    MiVaSpecialPoolPaged = 7,
+    MiVaSystemCache = 8,
+    MiVaSystemPtes = 9,
+    MiVaHal = 10,
+    MiVaSessionGlobalSpace = 11,
+    MiVaDriverImages = 12,
+    MiVaSpecialPoolNonPaged = 13,
+    MiVaMaximumType = 14,
+    MiVaSystemPtesLarge = 15,
+};
+NT_SIZE(enum _MI_SYSTEM_VA_TYPE, 4);
+typedef enum _MI_SYSTEM_VA_TYPE MI_SYSTEM_VA_TYPE;
 
 enum _MODE {
     KernelMode = 0,
@@ -480,9 +515,28 @@ struct _LIST_ENTRY;
 struct _M128A;
 struct _MAILSLOT_CREATE_PARAMETERS;
 struct _MDL;
+struct _MI_CACHED_PTE;
+struct _MI_PTE_CHAIN_HEAD;
+struct _MI_SESSION_DRIVER_UNLOAD;
+struct _MI_SPECIAL_POOL;
+struct _MI_SYSTEM_PTE_TYPE;
+struct _MMPTE;
+struct _MMPTE_HARDWARE;
+struct _MMPTE_LIST;
+struct _MMPTE_PROTOTYPE;
+struct _MMPTE_SOFTWARE;
+struct _MMPTE_SUBSECTION;
+struct _MMPTE_TIMESTAMP;
+struct _MMPTE_TRANSITION;
+struct _MMSESSION;
 struct _MMSUPPORT;
 struct _MMSUPPORT_FLAGS;
+struct _MMVIEW;
 struct _MMWSL;
+struct _MMWSLE;
+struct _MM_PAGED_POOL_INFO;
+struct _MM_SESSION_SPACE;
+struct _MM_SESSION_SPACE_FLAGS;
 struct _NAMED_PIPE_CREATE_PARAMETERS;
 struct _NT_TIB;
 struct _OBJECT_CREATE_INFORMATION;
@@ -496,6 +550,7 @@ struct _OBJECT_TYPE_INITIALIZER;
 struct _PAGEFAULT_HISTORY;
 struct _PEB;
 struct _PEB_LDR_DATA;
+struct _POOL_DESCRIPTOR;
 struct _POOL_HEADER;
 struct _POWER_SEQUENCE;
 union _POWER_STATE;
@@ -526,6 +581,8 @@ struct _QUAD;
 struct _REQUEST_MAILBOX;
 struct _RTL_AVL_TREE;
 struct _RTL_BALANCED_NODE;
+struct _RTL_BITMAP;
+struct _RTL_BITMAP_EX;
 struct _RTL_CRITICAL_SECTION;
 struct _RTL_RB_TREE;
 struct _RTL_USER_PROCESS_PARAMETERS;
@@ -2985,6 +3042,70 @@ NT_OFFSET(union _SLIST_HEADER, Region, 0x8);
 NT_OFFSET(union _SLIST_HEADER, HeaderX64, 0x0);
 NT_MEMBER_SIZE(union _SLIST_HEADER, HeaderX64, 0x10);
 typedef union _SLIST_HEADER SLIST_HEADER, *PSLIST_HEADER;
+
+/* 0x80 bytes */
+struct _GENERAL_LOOKASIDE {
+    union {
+        struct _SINGLE_LIST_ENTRY SingleListHead;           /* 0x000 */
+        union _SLIST_HEADER ListHead;                       /* 0x000 */
+    };
+    USHORT Depth;                                       /* 0x010 */
+    USHORT MaximumDepth;                                /* 0x012 */
+    ULONG TotalAllocates;                               /* 0x014 */
+    union {
+        ULONG AllocateHits;                                 /* 0x018 */
+        ULONG AllocateMisses;                               /* 0x018 */
+    };
+    ULONG TotalFrees;                                   /* 0x01c */
+    union {
+        ULONG FreeHits;                                     /* 0x020 */
+        ULONG FreeMisses;                                   /* 0x020 */
+    };
+    enum _POOL_TYPE Type;                               /* 0x024 */
+    ULONG Tag;                                          /* 0x028 */
+    ULONG Size;                                         /* 0x02c */
+    union {
+        VOID (*Allocate)(void);                             /* 0x030 function pointer; the ISF has no signature */
+        VOID (*AllocateEx)(void);                           /* 0x030 function pointer; the ISF has no signature */
+    };
+    union {
+        VOID (*Free)(void);                                 /* 0x038 function pointer; the ISF has no signature */
+        VOID (*FreeEx)(void);                               /* 0x038 function pointer; the ISF has no signature */
+    };
+    struct _LIST_ENTRY ListEntry;                       /* 0x040 */
+    ULONG LastTotalAllocates;                           /* 0x050 */
+    union {
+        ULONG LastAllocateHits;                             /* 0x054 */
+        ULONG LastAllocateMisses;                           /* 0x054 */
+    };
+    ULONG Future[2];                                    /* 0x058 */
+    /* 0x20 bytes the ISF names no member for, at 0x060 */
+    ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+};
+NT_SIZE(struct _GENERAL_LOOKASIDE, 0x80);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, SingleListHead, 0x0);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, ListHead, 0x0);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Depth, 0x10);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, MaximumDepth, 0x12);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, TotalAllocates, 0x14);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, AllocateHits, 0x18);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, AllocateMisses, 0x18);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, TotalFrees, 0x1c);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, FreeHits, 0x20);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, FreeMisses, 0x20);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Type, 0x24);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Tag, 0x28);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Size, 0x2c);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Allocate, 0x30);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, AllocateEx, 0x30);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Free, 0x38);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, FreeEx, 0x38);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, ListEntry, 0x40);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, LastTotalAllocates, 0x50);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, LastAllocateHits, 0x54);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, LastAllocateMisses, 0x54);
+NT_OFFSET(struct _GENERAL_LOOKASIDE, Future, 0x58);
+typedef struct _GENERAL_LOOKASIDE GENERAL_LOOKASIDE, *PGENERAL_LOOKASIDE;
 
 /* 0x60 bytes */
 struct _GENERAL_LOOKASIDE_POOL {
@@ -5540,6 +5661,444 @@ NT_OFFSET(struct _MDL, StartVa, 0x20);
 NT_OFFSET(struct _MDL, ByteCount, 0x28);
 NT_OFFSET(struct _MDL, ByteOffset, 0x2c);
 typedef struct _MDL MDL, *PMDL;
+
+/* 0x8 bytes */
+struct _MMPTE_HARDWARE {
+    ULONGLONG Valid : 1;                                /* 0x000 bits 0-0 */
+    ULONGLONG Dirty1 : 1;                               /* 0x000 bits 1-1 */
+    ULONGLONG Owner : 1;                                /* 0x000 bits 2-2 */
+    ULONGLONG WriteThrough : 1;                         /* 0x000 bits 3-3 */
+    ULONGLONG CacheDisable : 1;                         /* 0x000 bits 4-4 */
+    ULONGLONG Accessed : 1;                             /* 0x000 bits 5-5 */
+    ULONGLONG Dirty : 1;                                /* 0x000 bits 6-6 */
+    ULONGLONG LargePage : 1;                            /* 0x000 bits 7-7 */
+    ULONGLONG Global : 1;                               /* 0x000 bits 8-8 */
+    ULONGLONG CopyOnWrite : 1;                          /* 0x000 bits 9-9 */
+    ULONGLONG Unused : 1;                               /* 0x000 bits 10-10 */
+    ULONGLONG Write : 1;                                /* 0x000 bits 11-11 */
+    ULONGLONG PageFrameNumber : 36;                     /* 0x000 bits 12-47 */
+    ULONGLONG reserved1 : 4;                            /* 0x000 bits 48-51 */
+    ULONGLONG SoftwareWsIndex : 11;                     /* 0x000 bits 52-62 */
+    ULONGLONG NoExecute : 1;                            /* 0x000 bits 63-63 */
+};
+NT_SIZE(struct _MMPTE_HARDWARE, 0x8);
+typedef struct _MMPTE_HARDWARE MMPTE_HARDWARE, *PMMPTE_HARDWARE;
+
+/* 0x8 bytes */
+struct _MMPTE_LIST {
+    ULONGLONG Valid : 1;                                /* 0x000 bits 0-0 */
+    ULONGLONG OneEntry : 1;                             /* 0x000 bits 1-1 */
+    ULONGLONG filler0 : 2;                              /* 0x000 bits 2-3 */
+    ULONGLONG SwizzleBit : 1;                           /* 0x000 bits 4-4 */
+    ULONGLONG Protection : 5;                           /* 0x000 bits 5-9 */
+    ULONGLONG Prototype : 1;                            /* 0x000 bits 10-10 */
+    ULONGLONG Transition : 1;                           /* 0x000 bits 11-11 */
+    ULONGLONG filler1 : 16;                             /* 0x000 bits 12-27 */
+    ULONGLONG NextEntry : 36;                           /* 0x000 bits 28-63 */
+};
+NT_SIZE(struct _MMPTE_LIST, 0x8);
+typedef struct _MMPTE_LIST MMPTE_LIST, *PMMPTE_LIST;
+
+/* 0x8 bytes */
+struct _MMPTE_PROTOTYPE {
+    ULONGLONG Valid : 1;                                /* 0x000 bits 0-0 */
+    ULONGLONG DemandFillProto : 1;                      /* 0x000 bits 1-1 */
+    ULONGLONG HiberVerifyConverted : 1;                 /* 0x000 bits 2-2 */
+    ULONGLONG ReadOnly : 1;                             /* 0x000 bits 3-3 */
+    ULONGLONG SwizzleBit : 1;                           /* 0x000 bits 4-4 */
+    ULONGLONG Protection : 5;                           /* 0x000 bits 5-9 */
+    ULONGLONG Prototype : 1;                            /* 0x000 bits 10-10 */
+    ULONGLONG Combined : 1;                             /* 0x000 bits 11-11 */
+    ULONGLONG Unused1 : 4;                              /* 0x000 bits 12-15 */
+    LONGLONG ProtoAddress : 48;                         /* 0x000 bits 16-63 */
+};
+NT_SIZE(struct _MMPTE_PROTOTYPE, 0x8);
+typedef struct _MMPTE_PROTOTYPE MMPTE_PROTOTYPE, *PMMPTE_PROTOTYPE;
+
+/* 0x8 bytes */
+struct _MMPTE_SOFTWARE {
+    ULONGLONG Valid : 1;                                /* 0x000 bits 0-0 */
+    ULONGLONG PageFileReserved : 1;                     /* 0x000 bits 1-1 */
+    ULONGLONG PageFileAllocated : 1;                    /* 0x000 bits 2-2 */
+    ULONGLONG InStore : 1;                              /* 0x000 bits 3-3 */
+    ULONGLONG SwizzleBit : 1;                           /* 0x000 bits 4-4 */
+    ULONGLONG Protection : 5;                           /* 0x000 bits 5-9 */
+    ULONGLONG Prototype : 1;                            /* 0x000 bits 10-10 */
+    ULONGLONG Transition : 1;                           /* 0x000 bits 11-11 */
+    ULONGLONG PageFileLow : 4;                          /* 0x000 bits 12-15 */
+    ULONGLONG UsedPageTableEntries : 10;                /* 0x000 bits 16-25 */
+    ULONGLONG Unused : 6;                               /* 0x000 bits 26-31 */
+    ULONGLONG PageFileHigh : 32;                        /* 0x000 bits 32-63 */
+};
+NT_SIZE(struct _MMPTE_SOFTWARE, 0x8);
+typedef struct _MMPTE_SOFTWARE MMPTE_SOFTWARE, *PMMPTE_SOFTWARE;
+
+/* 0x8 bytes */
+struct _MMPTE_SUBSECTION {
+    ULONGLONG Valid : 1;                                /* 0x000 bits 0-0 */
+    ULONGLONG Unused0 : 3;                              /* 0x000 bits 1-3 */
+    ULONGLONG SwizzleBit : 1;                           /* 0x000 bits 4-4 */
+    ULONGLONG Protection : 5;                           /* 0x000 bits 5-9 */
+    ULONGLONG Prototype : 1;                            /* 0x000 bits 10-10 */
+    ULONGLONG Unused1 : 5;                              /* 0x000 bits 11-15 */
+    LONGLONG SubsectionAddress : 48;                    /* 0x000 bits 16-63 */
+};
+NT_SIZE(struct _MMPTE_SUBSECTION, 0x8);
+typedef struct _MMPTE_SUBSECTION MMPTE_SUBSECTION, *PMMPTE_SUBSECTION;
+
+/* 0x8 bytes */
+struct _MMPTE_TIMESTAMP {
+    ULONGLONG MustBeZero : 1;                           /* 0x000 bits 0-0 */
+    ULONGLONG Unused : 3;                               /* 0x000 bits 1-3 */
+    ULONGLONG SwizzleBit : 1;                           /* 0x000 bits 4-4 */
+    ULONGLONG Protection : 5;                           /* 0x000 bits 5-9 */
+    ULONGLONG Prototype : 1;                            /* 0x000 bits 10-10 */
+    ULONGLONG Transition : 1;                           /* 0x000 bits 11-11 */
+    ULONGLONG PageFileLow : 4;                          /* 0x000 bits 12-15 */
+    ULONGLONG Reserved : 16;                            /* 0x000 bits 16-31 */
+    ULONGLONG GlobalTimeStamp : 32;                     /* 0x000 bits 32-63 */
+};
+NT_SIZE(struct _MMPTE_TIMESTAMP, 0x8);
+typedef struct _MMPTE_TIMESTAMP MMPTE_TIMESTAMP, *PMMPTE_TIMESTAMP;
+
+/* 0x8 bytes */
+struct _MMPTE_TRANSITION {
+    ULONGLONG Valid : 1;                                /* 0x000 bits 0-0 */
+    ULONGLONG Write : 1;                                /* 0x000 bits 1-1 */
+    ULONGLONG WriteThrough : 1;                         /* 0x000 bits 2-2 */
+    ULONGLONG CacheDisable : 1;                         /* 0x000 bits 3-3 */
+    ULONGLONG SwizzleBit : 1;                           /* 0x000 bits 4-4 */
+    ULONGLONG Protection : 5;                           /* 0x000 bits 5-9 */
+    ULONGLONG Prototype : 1;                            /* 0x000 bits 10-10 */
+    ULONGLONG Transition : 1;                           /* 0x000 bits 11-11 */
+    ULONGLONG PageFrameNumber : 36;                     /* 0x000 bits 12-47 */
+    ULONGLONG Unused : 16;                              /* 0x000 bits 48-63 */
+};
+NT_SIZE(struct _MMPTE_TRANSITION, 0x8);
+typedef struct _MMPTE_TRANSITION MMPTE_TRANSITION, *PMMPTE_TRANSITION;
+
+/* 0x8 bytes */
+struct _MMPTE {
+    union {                                             /* 0x000 (__unnamed_15b9, 0x8 bytes) */
+        struct _MMPTE_HARDWARE Hard;                        /* 0x000 */
+        struct _MMPTE_LIST List;                            /* 0x000 */
+        ULONGLONG Long;                                     /* 0x000 */
+        struct _MMPTE_PROTOTYPE Proto;                      /* 0x000 */
+        struct _MMPTE_SOFTWARE Soft;                        /* 0x000 */
+        struct _MMPTE_SUBSECTION Subsect;                   /* 0x000 */
+        struct _MMPTE_TIMESTAMP TimeStamp;                  /* 0x000 */
+        struct _MMPTE_TRANSITION Trans;                     /* 0x000 */
+        ULONGLONG VolatileLong;                             /* 0x000 */
+    } u;
+};
+NT_SIZE(struct _MMPTE, 0x8);
+NT_OFFSET(struct _MMPTE, u.Hard, 0x0);
+NT_OFFSET(struct _MMPTE, u.List, 0x0);
+NT_OFFSET(struct _MMPTE, u.Long, 0x0);
+NT_OFFSET(struct _MMPTE, u.Proto, 0x0);
+NT_OFFSET(struct _MMPTE, u.Soft, 0x0);
+NT_OFFSET(struct _MMPTE, u.Subsect, 0x0);
+NT_OFFSET(struct _MMPTE, u.TimeStamp, 0x0);
+NT_OFFSET(struct _MMPTE, u.Trans, 0x0);
+NT_OFFSET(struct _MMPTE, u.VolatileLong, 0x0);
+NT_OFFSET(struct _MMPTE, u, 0x0);
+NT_MEMBER_SIZE(struct _MMPTE, u, 0x8);
+typedef struct _MMPTE MMPTE, *PMMPTE;
+
+/* 0x18 bytes */
+struct _MI_PTE_CHAIN_HEAD {
+    struct _MMPTE Flink;                                /* 0x000 */
+    struct _MMPTE Blink;                                /* 0x008 */
+    struct _MMPTE *PteBase;                             /* 0x010 */
+};
+NT_SIZE(struct _MI_PTE_CHAIN_HEAD, 0x18);
+NT_OFFSET(struct _MI_PTE_CHAIN_HEAD, Flink, 0x0);
+NT_OFFSET(struct _MI_PTE_CHAIN_HEAD, Blink, 0x8);
+NT_OFFSET(struct _MI_PTE_CHAIN_HEAD, PteBase, 0x10);
+typedef struct _MI_PTE_CHAIN_HEAD MI_PTE_CHAIN_HEAD, *PMI_PTE_CHAIN_HEAD;
+
+/* 0x8 bytes */
+struct _MI_SESSION_DRIVER_UNLOAD {
+    union {
+        VOID (*Function)(void);                             /* 0x000 function pointer; the ISF has no signature */
+        ULONGLONG FunctionValue;                            /* 0x000 */
+    };
+};
+NT_SIZE(struct _MI_SESSION_DRIVER_UNLOAD, 0x8);
+NT_OFFSET(struct _MI_SESSION_DRIVER_UNLOAD, Function, 0x0);
+NT_OFFSET(struct _MI_SESSION_DRIVER_UNLOAD, FunctionValue, 0x0);
+typedef struct _MI_SESSION_DRIVER_UNLOAD MI_SESSION_DRIVER_UNLOAD, *PMI_SESSION_DRIVER_UNLOAD;
+
+/* 0x10 bytes */
+struct _RTL_BITMAP {
+    ULONG SizeOfBitMap;                                 /* 0x000 */
+    ULONG *Buffer;                                      /* 0x008 */
+};
+NT_SIZE(struct _RTL_BITMAP, 0x10);
+NT_OFFSET(struct _RTL_BITMAP, SizeOfBitMap, 0x0);
+NT_OFFSET(struct _RTL_BITMAP, Buffer, 0x8);
+typedef struct _RTL_BITMAP RTL_BITMAP, *PRTL_BITMAP;
+
+/* 0x50 bytes */
+struct _MI_SPECIAL_POOL {
+    ULONGLONG Lock;                                     /* 0x000 */
+    struct _MI_PTE_CHAIN_HEAD Paged;                    /* 0x008 */
+    struct _MI_PTE_CHAIN_HEAD NonPaged;                 /* 0x020 */
+    ULONGLONG PagesInUse;                               /* 0x038 */
+    struct _RTL_BITMAP SpecialPoolPdes;                 /* 0x040 */
+};
+NT_SIZE(struct _MI_SPECIAL_POOL, 0x50);
+NT_OFFSET(struct _MI_SPECIAL_POOL, Lock, 0x0);
+NT_OFFSET(struct _MI_SPECIAL_POOL, Paged, 0x8);
+NT_OFFSET(struct _MI_SPECIAL_POOL, NonPaged, 0x20);
+NT_OFFSET(struct _MI_SPECIAL_POOL, PagesInUse, 0x38);
+NT_OFFSET(struct _MI_SPECIAL_POOL, SpecialPoolPdes, 0x40);
+typedef struct _MI_SPECIAL_POOL MI_SPECIAL_POOL, *PMI_SPECIAL_POOL;
+
+/* 0x10 bytes */
+struct _RTL_BITMAP_EX {
+    ULONGLONG SizeOfBitMap;                             /* 0x000 */
+    ULONGLONG *Buffer;                                  /* 0x008 */
+};
+NT_SIZE(struct _RTL_BITMAP_EX, 0x10);
+NT_OFFSET(struct _RTL_BITMAP_EX, SizeOfBitMap, 0x0);
+NT_OFFSET(struct _RTL_BITMAP_EX, Buffer, 0x8);
+typedef struct _RTL_BITMAP_EX RTL_BITMAP_EX, *PRTL_BITMAP_EX;
+
+/* 0x68 bytes */
+struct _MI_SYSTEM_PTE_TYPE {
+    struct _RTL_BITMAP_EX Bitmap;                       /* 0x000 */
+    struct _MMPTE *BasePte;                             /* 0x010 */
+    ULONG Flags;                                        /* 0x018 */
+    enum _MI_SYSTEM_VA_TYPE VaType;                     /* 0x01c */
+    ULONG *FailureCount;                                /* 0x020 */
+    ULONG PteFailures;                                  /* 0x028 */
+    union {
+        struct _FAST_MUTEX *GlobalMutex;                    /* 0x030 */
+        ULONGLONG SpinLock;                                 /* 0x030 */
+    };
+    struct _MMSUPPORT *Vm;                              /* 0x038 */
+    ULONGLONG TotalSystemPtes;                          /* 0x040 */
+    ULONGLONG Hint;                                     /* 0x048 */
+    struct _MI_CACHED_PTE *CachedPtes;                  /* 0x050 */
+    ULONGLONG TotalFreeSystemPtes;                      /* 0x058 */
+    LONG CachedPteCount;                                /* 0x060 */
+};
+NT_SIZE(struct _MI_SYSTEM_PTE_TYPE, 0x68);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, Bitmap, 0x0);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, BasePte, 0x10);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, Flags, 0x18);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, VaType, 0x1c);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, FailureCount, 0x20);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, PteFailures, 0x28);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, GlobalMutex, 0x30);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, SpinLock, 0x30);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, Vm, 0x38);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, TotalSystemPtes, 0x40);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, Hint, 0x48);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, CachedPtes, 0x50);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, TotalFreeSystemPtes, 0x58);
+NT_OFFSET(struct _MI_SYSTEM_PTE_TYPE, CachedPteCount, 0x60);
+typedef struct _MI_SYSTEM_PTE_TYPE MI_SYSTEM_PTE_TYPE, *PMI_SYSTEM_PTE_TYPE;
+
+/* 0x58 bytes */
+struct _MMSESSION {
+    struct _FAST_MUTEX SystemSpaceViewLock;             /* 0x000 */
+    struct _FAST_MUTEX *SystemSpaceViewLockPointer;     /* 0x038 */
+    struct _MMVIEW *SystemSpaceViewTable;               /* 0x040 */
+    ULONG SystemSpaceHashSize;                          /* 0x048 */
+    ULONG SystemSpaceHashEntries;                       /* 0x04c */
+    ULONG SystemSpaceHashKey;                           /* 0x050 */
+    ULONG BitmapFailures;                               /* 0x054 */
+};
+NT_SIZE(struct _MMSESSION, 0x58);
+NT_OFFSET(struct _MMSESSION, SystemSpaceViewLock, 0x0);
+NT_OFFSET(struct _MMSESSION, SystemSpaceViewLockPointer, 0x38);
+NT_OFFSET(struct _MMSESSION, SystemSpaceViewTable, 0x40);
+NT_OFFSET(struct _MMSESSION, SystemSpaceHashSize, 0x48);
+NT_OFFSET(struct _MMSESSION, SystemSpaceHashEntries, 0x4c);
+NT_OFFSET(struct _MMSESSION, SystemSpaceHashKey, 0x50);
+NT_OFFSET(struct _MMSESSION, BitmapFailures, 0x54);
+typedef struct _MMSESSION MMSESSION, *PMMSESSION;
+
+/* 0x68 bytes */
+struct _MM_PAGED_POOL_INFO {
+    struct _FAST_MUTEX Mutex;                           /* 0x000 */
+    struct _RTL_BITMAP_EX PagedPoolAllocationMap;       /* 0x038 */
+    struct _MMPTE *FirstPteForPagedPool;                /* 0x048 */
+    ULONGLONG MaximumSize;                              /* 0x050 */
+    ULONGLONG PagedPoolHint;                            /* 0x058 */
+    ULONGLONG AllocatedPagedPool;                       /* 0x060 */
+};
+NT_SIZE(struct _MM_PAGED_POOL_INFO, 0x68);
+NT_OFFSET(struct _MM_PAGED_POOL_INFO, Mutex, 0x0);
+NT_OFFSET(struct _MM_PAGED_POOL_INFO, PagedPoolAllocationMap, 0x38);
+NT_OFFSET(struct _MM_PAGED_POOL_INFO, FirstPteForPagedPool, 0x48);
+NT_OFFSET(struct _MM_PAGED_POOL_INFO, MaximumSize, 0x50);
+NT_OFFSET(struct _MM_PAGED_POOL_INFO, PagedPoolHint, 0x58);
+NT_OFFSET(struct _MM_PAGED_POOL_INFO, AllocatedPagedPool, 0x60);
+typedef struct _MM_PAGED_POOL_INFO MM_PAGED_POOL_INFO, *PMM_PAGED_POOL_INFO;
+
+/* 0x1140 bytes */
+struct _POOL_DESCRIPTOR {
+    enum _POOL_TYPE PoolType;                           /* 0x000 */
+    union {
+        ULONGLONG NonPagedLock;                             /* 0x008 */
+        struct _FAST_MUTEX PagedLock;                       /* 0x008 */
+    };
+    LONG RunningAllocs;                                 /* 0x040 */
+    LONG RunningDeAllocs;                               /* 0x044 */
+    LONG TotalBigPages;                                 /* 0x048 */
+    LONG ThreadsProcessingDeferrals;                    /* 0x04c */
+    ULONGLONG TotalBytes;                               /* 0x050 */
+    /* 0x28 bytes the ISF names no member for, at 0x058 */
+    ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+    ULONG PoolIndex;                                    /* 0x080 */
+    /* 0x3c bytes the ISF names no member for, at 0x084 */
+    ULONG : 32; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+    LONG TotalPages;                                    /* 0x0c0 */
+    /* 0x3c bytes the ISF names no member for, at 0x0c4 */
+    ULONG : 32; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+    struct _SINGLE_LIST_ENTRY PendingFrees;             /* 0x100 */
+    LONG PendingFreeDepth;                              /* 0x108 */
+    /* 0x34 bytes the ISF names no member for, at 0x10c */
+    ULONG : 32; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+    struct _LIST_ENTRY ListHeads[256];                  /* 0x140 */
+};
+NT_SIZE(struct _POOL_DESCRIPTOR, 0x1140);
+NT_OFFSET(struct _POOL_DESCRIPTOR, PoolType, 0x0);
+NT_OFFSET(struct _POOL_DESCRIPTOR, NonPagedLock, 0x8);
+NT_OFFSET(struct _POOL_DESCRIPTOR, PagedLock, 0x8);
+NT_OFFSET(struct _POOL_DESCRIPTOR, RunningAllocs, 0x40);
+NT_OFFSET(struct _POOL_DESCRIPTOR, RunningDeAllocs, 0x44);
+NT_OFFSET(struct _POOL_DESCRIPTOR, TotalBigPages, 0x48);
+NT_OFFSET(struct _POOL_DESCRIPTOR, ThreadsProcessingDeferrals, 0x4c);
+NT_OFFSET(struct _POOL_DESCRIPTOR, TotalBytes, 0x50);
+NT_OFFSET(struct _POOL_DESCRIPTOR, PoolIndex, 0x80);
+NT_OFFSET(struct _POOL_DESCRIPTOR, TotalPages, 0xc0);
+NT_OFFSET(struct _POOL_DESCRIPTOR, PendingFrees, 0x100);
+NT_OFFSET(struct _POOL_DESCRIPTOR, PendingFreeDepth, 0x108);
+NT_OFFSET(struct _POOL_DESCRIPTOR, ListHeads, 0x140);
+typedef struct _POOL_DESCRIPTOR POOL_DESCRIPTOR, *PPOOL_DESCRIPTOR;
+
+/* 0x4 bytes */
+struct _MM_SESSION_SPACE_FLAGS {
+    ULONG Initialized : 1;                              /* 0x000 bits 0-0 */
+    ULONG DeletePending : 1;                            /* 0x000 bits 1-1 */
+    ULONG PoolInitialized : 1;                          /* 0x000 bits 2-2 */
+    ULONG DynamicVaInitialized : 1;                     /* 0x000 bits 3-3 */
+    ULONG WsInitialized : 1;                            /* 0x000 bits 4-4 */
+    ULONG PoolDestroyed : 1;                            /* 0x000 bits 5-5 */
+    ULONG ObjectInitialized : 1;                        /* 0x000 bits 6-6 */
+    ULONG LeakedPoolDeliberately : 1;                   /* 0x000 bits 7-7 */
+    ULONG Filler : 24;                                  /* 0x000 bits 8-31 */
+};
+NT_SIZE(struct _MM_SESSION_SPACE_FLAGS, 0x4);
+typedef struct _MM_SESSION_SPACE_FLAGS MM_SESSION_SPACE_FLAGS, *PMM_SESSION_SPACE_FLAGS;
+
+/* 0x2000 bytes */
+struct _MM_SESSION_SPACE {
+    LONG ReferenceCount;                                /* 0x000 */
+    union {                                             /* 0x004 (__unnamed_23da, 0x4 bytes) */
+        struct _MM_SESSION_SPACE_FLAGS Flags;               /* 0x004 */
+        ULONG LongFlags;                                    /* 0x004 */
+    } u;
+    ULONG SessionId;                                    /* 0x008 */
+    LONG ProcessReferenceToSession;                     /* 0x00c */
+    struct _LIST_ENTRY ProcessList;                     /* 0x010 */
+    ULONGLONG SessionPageDirectoryIndex;                /* 0x020 */
+    ULONGLONG NonPagablePages;                          /* 0x028 */
+    ULONGLONG CommittedPages;                           /* 0x030 */
+    VOID *PagedPoolStart;                               /* 0x038 */
+    VOID *PagedPoolEnd;                                 /* 0x040 */
+    VOID *SessionObject;                                /* 0x048 */
+    VOID *SessionObjectHandle;                          /* 0x050 */
+    ULONG SessionPoolAllocationFailures[4];             /* 0x058 */
+    struct _LIST_ENTRY ImageList;                       /* 0x068 */
+    ULONG LocaleId;                                     /* 0x078 */
+    ULONG AttachCount;                                  /* 0x07c */
+    struct _KGATE AttachGate;                           /* 0x080 */
+    struct _LIST_ENTRY WsListEntry;                     /* 0x098 */
+    /* 0x18 bytes the ISF names no member for, at 0x0a8 */
+    ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+    struct _GENERAL_LOOKASIDE Lookaside[21];            /* 0x0c0 */
+    struct _MMSESSION Session;                          /* 0xb40 */
+    struct _MM_PAGED_POOL_INFO PagedPoolInfo;           /* 0xb98 */
+    struct _MMSUPPORT Vm;                               /* 0xc00 */
+    struct _MMWSLE *Wsle;                               /* 0xcf0 */
+    struct _MI_SESSION_DRIVER_UNLOAD DriverUnload;      /* 0xcf8 */
+    struct _POOL_DESCRIPTOR PagedPool;                  /* 0xd00 */
+    struct _MMPTE PageDirectory;                        /* 0x1e40 */
+    struct _FAST_MUTEX SessionVaLock;                   /* 0x1e48 */
+    struct _RTL_BITMAP DynamicVaBitMap;                 /* 0x1e80 */
+    ULONG DynamicVaHint;                                /* 0x1e90 */
+    struct _MI_SPECIAL_POOL SpecialPool;                /* 0x1e98 */
+    struct _FAST_MUTEX SessionPteLock;                  /* 0x1ee8 */
+    LONG PoolBigEntriesInUse;                           /* 0x1f20 */
+    ULONG PagedPoolPdeCount;                            /* 0x1f24 */
+    ULONG SpecialPoolPdeCount;                          /* 0x1f28 */
+    ULONG DynamicSessionPdeCount;                       /* 0x1f2c */
+    struct _MI_SYSTEM_PTE_TYPE SystemPteInfo;           /* 0x1f30 */
+    VOID *PoolTrackTableExpansion;                      /* 0x1f98 */
+    ULONGLONG PoolTrackTableExpansionSize;              /* 0x1fa0 */
+    VOID *PoolTrackBigPages;                            /* 0x1fa8 */
+    ULONGLONG PoolTrackBigPagesSize;                    /* 0x1fb0 */
+    enum _IO_SESSION_STATE IoState;                     /* 0x1fb8 */
+    ULONG IoStateSequence;                              /* 0x1fbc */
+    struct _KEVENT IoNotificationEvent;                 /* 0x1fc0 */
+    ULONGLONG CreateTime;                               /* 0x1fd8 */
+    /* 0x20 bytes the ISF names no member for, at 0x1fe0 */
+    ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64; ULONGLONG : 64;
+};
+NT_SIZE(struct _MM_SESSION_SPACE, 0x2000);
+NT_OFFSET(struct _MM_SESSION_SPACE, ReferenceCount, 0x0);
+NT_OFFSET(struct _MM_SESSION_SPACE, u.Flags, 0x4);
+NT_OFFSET(struct _MM_SESSION_SPACE, u.LongFlags, 0x4);
+NT_OFFSET(struct _MM_SESSION_SPACE, u, 0x4);
+NT_MEMBER_SIZE(struct _MM_SESSION_SPACE, u, 0x4);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionId, 0x8);
+NT_OFFSET(struct _MM_SESSION_SPACE, ProcessReferenceToSession, 0xc);
+NT_OFFSET(struct _MM_SESSION_SPACE, ProcessList, 0x10);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionPageDirectoryIndex, 0x20);
+NT_OFFSET(struct _MM_SESSION_SPACE, NonPagablePages, 0x28);
+NT_OFFSET(struct _MM_SESSION_SPACE, CommittedPages, 0x30);
+NT_OFFSET(struct _MM_SESSION_SPACE, PagedPoolStart, 0x38);
+NT_OFFSET(struct _MM_SESSION_SPACE, PagedPoolEnd, 0x40);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionObject, 0x48);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionObjectHandle, 0x50);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionPoolAllocationFailures, 0x58);
+NT_OFFSET(struct _MM_SESSION_SPACE, ImageList, 0x68);
+NT_OFFSET(struct _MM_SESSION_SPACE, LocaleId, 0x78);
+NT_OFFSET(struct _MM_SESSION_SPACE, AttachCount, 0x7c);
+NT_OFFSET(struct _MM_SESSION_SPACE, AttachGate, 0x80);
+NT_OFFSET(struct _MM_SESSION_SPACE, WsListEntry, 0x98);
+NT_OFFSET(struct _MM_SESSION_SPACE, Lookaside, 0xc0);
+NT_OFFSET(struct _MM_SESSION_SPACE, Session, 0xb40);
+NT_OFFSET(struct _MM_SESSION_SPACE, PagedPoolInfo, 0xb98);
+NT_OFFSET(struct _MM_SESSION_SPACE, Vm, 0xc00);
+NT_OFFSET(struct _MM_SESSION_SPACE, Wsle, 0xcf0);
+NT_OFFSET(struct _MM_SESSION_SPACE, DriverUnload, 0xcf8);
+NT_OFFSET(struct _MM_SESSION_SPACE, PagedPool, 0xd00);
+NT_OFFSET(struct _MM_SESSION_SPACE, PageDirectory, 0x1e40);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionVaLock, 0x1e48);
+NT_OFFSET(struct _MM_SESSION_SPACE, DynamicVaBitMap, 0x1e80);
+NT_OFFSET(struct _MM_SESSION_SPACE, DynamicVaHint, 0x1e90);
+NT_OFFSET(struct _MM_SESSION_SPACE, SpecialPool, 0x1e98);
+NT_OFFSET(struct _MM_SESSION_SPACE, SessionPteLock, 0x1ee8);
+NT_OFFSET(struct _MM_SESSION_SPACE, PoolBigEntriesInUse, 0x1f20);
+NT_OFFSET(struct _MM_SESSION_SPACE, PagedPoolPdeCount, 0x1f24);
+NT_OFFSET(struct _MM_SESSION_SPACE, SpecialPoolPdeCount, 0x1f28);
+NT_OFFSET(struct _MM_SESSION_SPACE, DynamicSessionPdeCount, 0x1f2c);
+NT_OFFSET(struct _MM_SESSION_SPACE, SystemPteInfo, 0x1f30);
+NT_OFFSET(struct _MM_SESSION_SPACE, PoolTrackTableExpansion, 0x1f98);
+NT_OFFSET(struct _MM_SESSION_SPACE, PoolTrackTableExpansionSize, 0x1fa0);
+NT_OFFSET(struct _MM_SESSION_SPACE, PoolTrackBigPages, 0x1fa8);
+NT_OFFSET(struct _MM_SESSION_SPACE, PoolTrackBigPagesSize, 0x1fb0);
+NT_OFFSET(struct _MM_SESSION_SPACE, IoState, 0x1fb8);
+NT_OFFSET(struct _MM_SESSION_SPACE, IoStateSequence, 0x1fbc);
+NT_OFFSET(struct _MM_SESSION_SPACE, IoNotificationEvent, 0x1fc0);
+NT_OFFSET(struct _MM_SESSION_SPACE, CreateTime, 0x1fd8);
+typedef struct _MM_SESSION_SPACE MM_SESSION_SPACE, *PMM_SESSION_SPACE;
 
 /* 0x158 bytes */
 struct _OBJECT_DIRECTORY {
