@@ -28,6 +28,9 @@ import (
 //go:embed testdata/scenarios/hyperv-hang/vmms.dmp
 var vmmsDump []byte
 
+//go:embed testdata/scenarios/hyperv-hang/kernel.dmp
+var kernelDump []byte
+
 //go:embed testdata/scenarios/hyperv-hang/symbols
 var vmmsSymbols embed.FS
 
@@ -44,7 +47,8 @@ func bundles() map[string]bundle {
 		panic(err) // the embed pattern above guarantees the folder
 	}
 	return map[string]bundle{
-		"user": {"user", "testdata/scenarios/hyperv-hang/vmms.dmp", vmmsDump, syms},
+		"user":   {"user", "testdata/scenarios/hyperv-hang/vmms.dmp", vmmsDump, syms},
+		"kernel": {"kernel", "testdata/scenarios/hyperv-hang/kernel.dmp", kernelDump, syms},
 	}
 }
 
@@ -61,7 +65,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logo := flags.String("logo", "", "open a log `file` (overwrite) before anything is printed")
 	sym := flags.String("y", "", "symbol search `path`")
 	img := flags.String("i", "", "executable image search `path`")
-	demo := flags.String("demo", "", "open a bundled dump by `name` (user: the Hyper-V hang's vmms.exe); the default with no dump")
+	demo := flags.String("demo", "", "open a bundled dump by `name`: user (the Hyper-V hang's vmms.exe, the default with no dump) or kernel (the same host's live kernel dump)")
 	lines := flags.Bool("lines", false, "source line support on from the start (.lines toggles it)")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath] [-lines]")
@@ -97,7 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		b, ok := bundles()[name]
 		if !ok {
-			fmt.Fprintf(stderr, "ntdbg: no bundled dump named %q (there is: user)\n", name)
+			fmt.Fprintf(stderr, "ntdbg: no bundled dump named %q (there are: user, kernel)\n", name)
 			return 2
 		}
 		path = "<bundled: " + b.file + ">"

@@ -17,8 +17,9 @@ var update = flag.Bool("update", false, "rewrite golden transcripts")
 var shared = strings.TrimSuffix(rd.Root(), string(filepath.Separator))
 
 const (
-	hypervDump = "testdata/scenarios/hyperv-hang/vmms.dmp"
-	hypervSyms = "testdata/scenarios/hyperv-hang/symbols"
+	hypervDump   = "testdata/scenarios/hyperv-hang/vmms.dmp"
+	hypervSyms   = "testdata/scenarios/hyperv-hang/symbols"
+	hypervKernel = "testdata/scenarios/hyperv-hang/kernel.dmp"
 )
 
 // goldenCases pairs each dump with the command script in testdata/golden.
@@ -36,6 +37,8 @@ var goldenCases = []struct {
 	{"kernel-header-19045", shared + "/kernel/full-header-19045.dmp", true, nil},
 	{"hyperv-seed", hypervDump, false, []string{"-y", hypervSyms}},
 	{"hyperv-locks", hypervDump, false, []string{"-y", hypervSyms}},
+	{"hyperv-kernel-seed", hypervKernel, false, []string{"-y", hypervSyms}},
+	{"hyperv-kernel-more", hypervKernel, false, []string{"-y", hypervSyms}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as

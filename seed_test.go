@@ -75,10 +75,67 @@ var seedUserSide = [][]string{
 	},
 }
 
+// seedKernelSide is the same for the kernel dump's commands (the seed's
+// `!process 0 2 vmms.exe` line is the command without its prompt, left out).
+var seedKernelSide = [][]string{
+	{
+		"0: kd> !process 0 0 vmms.exe",
+		"PROCESS ffffe0005c21c080",
+		"SessionId: 0 Cid: 0c08 Peb: 7ff7765ad000 ParentCid: 0554",
+		"DirBase: 3705e000 ObjectTable: ffffc000717c3040 HandleCount: <Data Not Accessible>",
+		"Image: vmms.exe",
+	},
+	{
+		"0: kd> .process /p /r ffffe0005c21c080",
+		"Implicit process is now ffffe000`5c21c080",
+		"Loading User Symbols",
+		"PEB is paged out (Peb.Ldr = 00007ff7`765ad018). Type “.hh dbgerr001″ for details",
+	},
+	{
+		"THREAD ffffe00069cdb880 Cid 0c08.43d8 Teb: 00007ff776460000 Win32Thread: 0000000000000000 WAIT: (Executive) KernelMode Non-Alertable",
+		"ffffd001b8931ed0 NotificationEvent",
+	},
+	{
+		"0: kd> .thread ffffe00069cdb880",
+		"Implicit thread is now ffffe000`69cdb880",
+		"0: kd> kcn",
+		"*** Stack trace for last set context – .thread/.cxr resets it",
+		"# Call Site",
+		"00 nt!KiSwapContext", "01 nt!KiSwapThread", "02 nt!KiCommitThreadWait", "03 nt!KeWaitForSingleObject",
+		"04 NDIS!ndisQuerySetMiniportEx", "05 NDIS!ndisQuerySetMiniport", "06 NDIS!ndisIfGetMiniportStatistics",
+		"07 NDIS!ndisIfQueryFilterObject", "08 NDIS!ndisIfQueryObject", "09 NDIS!ndisNsiGetInterfaceRodInformation",
+		"0a NDIS!ndisNsiGetAllInterfaceInformation", "0b NETIO!NsiEnumerateObjectsAllParametersEx",
+		"0c nsiproxy!NsippEnumerateObjectsAllParameters", "0d nsiproxy!NsippDispatch", "0e nt!IopSynchronousServiceTail",
+		"0f nt!IopXxxControlFile", "10 nt!NtDeviceIoControlFile", "11 nt!KiSystemServiceCopyEnd",
+	},
+	{
+		"0: kd> !thread ffffe00069cdb880",
+		"THREAD ffffe00069cdb880 Cid 0c08.43d8 Teb: 00007ff776460000 Win32Thread: 0000000000000000 WAIT: (Executive) KernelMode Non-Alertable",
+		"IRP List:",
+		"ffffe801316e7ae0: (0006,0118) Flags: 00060000 Mdl: 00000000",
+		"Not impersonating",
+		"DeviceMap ffffc0006ea0c4e0",
+		"Owning Process ffffe0005c21c080 Image: vmms.exe",
+		"Attached Process N/A Image: N/A",
+		"Wait Start TickCount 3667296 Ticks: 14135 (0:00:03:40.859)",
+		"Context Switch Count 3149 IdealProcessor: 14",
+		"UserTime 00:00:00.390",
+	},
+	{
+		"4.001114 ffffe0007510c040 ffc7d369 Blocked nt!KiSwapContext+0x76",
+		"nt!KiSwapThread+0x14e", "nt!KiCommitThreadWait+0x129", "nt!KeWaitForSingleObject+0x373", "NDIS!NdisMSleep+0x59",
+		"FooDRV+0x8ccbb", "FooDRV+0x8bc8b", "FooDRV+0x70d79", "FooDRV+0x14696", "nt!IopProcessWorkItem+0x80",
+		"nt!ExpWorkerThread+0x69f", "nt!PspSystemThreadStartup+0x58", "nt!KiStartSystemThread+0x16",
+	},
+}
+
 var spaces = regexp.MustCompile(`[ \t]+`)
 
+// normalize undoes the blog's typography: collapsed spaces, en dashes,
+// curly quotes.
 func normalize(l string) string {
-	return strings.TrimSpace(spaces.ReplaceAllString(strings.ReplaceAll(l, "–", "-"), " "))
+	l = strings.NewReplacer("–", "-", "“", `"`, "″", `"`, "”", `"`).Replace(l)
+	return strings.TrimSpace(spaces.ReplaceAllString(l, " "))
 }
 
 // The lines above are the seed's: each one is in the seed file, in order
@@ -92,7 +149,7 @@ func TestSeedLinesAreTheSeeds(t *testing.T) {
 	for _, l := range strings.Split(string(data), "\n") {
 		seed = append(seed, normalize(l))
 	}
-	for _, block := range seedUserSide {
+	for _, block := range append(seedUserSide, seedKernelSide...) {
 		for _, want := range block {
 			found := false
 			for _, l := range seed {
@@ -121,25 +178,7 @@ func TestSeedUserSideReplays(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var got []string
-	for _, l := range strings.Split(out, "\n") {
-		got = append(got, normalize(l))
-	}
-	at := 0
-	for _, block := range seedUserSide {
-		for _, want := range block {
-			w := normalize(want)
-			i := at
-			for i < len(got) && got[i] != w {
-				i++
-			}
-			if i == len(got) {
-				t.Errorf("seed line %q not found after transcript line %d", want, at+1)
-				continue
-			}
-			at = i + 1
-		}
-	}
+	inOrder(t, out, seedUserSide)
 	// ~*kcn: the seed counts 104 threads with RtlpWaitOnCriticalSection.
 	kcn := out[strings.Index(out, "> ~*kcn\n"):strings.Index(out, "> !cs\n")]
 	if n := strings.Count(kcn, " ntdll!RtlpWaitOnCriticalSection\n"); n != 104 {
@@ -173,4 +212,42 @@ func TestSeedKcnLog(t *testing.T) {
 	if n := strings.Count(string(data), "RtlpWaitOnCriticalSection"); n != 104 {
 		t.Errorf("log: %d threads with RtlpWaitOnCriticalSection", n)
 	}
+}
+
+// inOrder checks that every seed line appears in the transcript, in order.
+func inOrder(t *testing.T, out string, blocks [][]string) {
+	t.Helper()
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		got = append(got, normalize(l))
+	}
+	at := 0
+	for _, block := range blocks {
+		for _, want := range block {
+			w := normalize(want)
+			i := at
+			for i < len(got) && got[i] != w {
+				i++
+			}
+			if i == len(got) {
+				t.Errorf("seed line %q not found after transcript line %d", want, at+1)
+				continue
+			}
+			at = i + 1
+		}
+	}
+}
+
+// The seed's kernel commands, in its order, on the bundled kernel dump
+// (testdata/golden/hyperv-kernel-seed.cmds).
+func TestSeedKernelSideReplays(t *testing.T) {
+	script, err := os.ReadFile("testdata/golden/hyperv-kernel-seed.cmds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := transcript(t, hypervKernel, string(script), "-y", hypervSyms)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	inOrder(t, out, seedKernelSide)
 }
