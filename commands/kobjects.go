@@ -178,7 +178,6 @@ func cmdPrcb(c *Ctx, inv *Invocation) error {
 	return nil
 }
 
-
 func cmdObject(c *Ctx, inv *Invocation) error {
 	kc := c.kernel()
 	a := strings.TrimSpace(inv.Args)
@@ -227,4 +226,3 @@ func cmdObject(c *Ctx, inv *Invocation) error {
 	c.Printf("    HandleCount: %d  PointerCount: %d\n", hc, int64(pc))
 	return nil
 }
-
