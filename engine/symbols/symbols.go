@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ntdbg/ntdbg/dumpfmt/cab"
+	"github.com/ntdbg/ntdbg/dumpfmt/codeview"
 	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
 	"github.com/ntdbg/ntdbg/dumpfmt/pe"
 	"github.com/ntdbg/ntdbg/engine/mem"
@@ -206,6 +207,21 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		return ms
 	}
 	ms.State = SymNone
+	if m.PdbGUID == "" {
+		// No debug record in the dump (a triage dump's driver list): the
+		// image, found by its time stamp and size, names the PDB.
+		if img := s.imageFor(ms); img != nil {
+			if cv, err := img.CodeView(); err == nil && cv != nil {
+				m.PdbName, m.PdbAge = target.Sanitize(cv.PdbName), cv.Age
+				if cv.Signature == codeview.RSDS {
+					m.PdbGUID = cv.GUIDString()
+				} else {
+					m.PdbGUID = fmt.Sprintf("%08X", cv.TimeStamp)
+				}
+				s.noisy("DBGHELP: %s - the image names %s", m.Name, m.PdbName)
+			}
+		}
+	}
 	if m.PdbName != "" && m.PdbGUID != "" {
 		name := BaseName(m.PdbName)
 		index := fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)
