@@ -189,3 +189,21 @@ func FuzzX64Translate(f *testing.F) {
 		}
 	})
 }
+
+// Page tables that point outside physical memory (past the dump's last
+// page, or at a frame it lacks) give "not in the dump" at the virtual
+// address, for the data page and for a table page alike.
+func TestX64TablesOutsideMemory(t *testing.T) {
+	p := newPager()
+	p.set(0xfffff800_00001000, 3, 0x000f_ffff_ffff_f000|0x63) // a data page at the top of the physical space
+	pd := p.table(0xfffff800_00400000, 2)
+	p.m.put(pd+8*(0xfffff800_00400000>>21&0x1ff), 0x7_0000_0000|0x63) // a page table past the end
+	s := NewX64Space(p.m, p.dtb)
+	for _, va := range []uint64{0xfffff800_00001008, 0xfffff800_00400000} {
+		_, err := s.ReadVirtual(make([]byte, 8), va)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != NotInDump || e.Addr != va {
+			t.Errorf("%#x: %v", va, err)
+		}
+	}
+}

@@ -113,7 +113,8 @@ var ErrListTooLong = errors.New("the list is longer than the walk's bound")
 // ListEntries walks a LIST_ENTRY chain from the head at addr through Flink,
 // returning each entry's address (not the head), at most max of them. A
 // broken list returns the entries read so far with the reason it stopped:
-// an unreadable Flink, a cycle that does not return to the head, or the bound.
+// an unreadable entry (not returned), a cycle that does not return to the
+// head, or the bound.
 func ListEntries(m mem.Memory, ptrSize int, head uint64, max int) ([]uint64, error) {
 	var out []uint64
 	seen := map[uint64]bool{head: true}
@@ -121,6 +122,9 @@ func ListEntries(m mem.Memory, ptrSize int, head uint64, max int) ([]uint64, err
 	for {
 		next, err := mem.ReadUint(m, cur, ptrSize)
 		if err != nil {
+			if len(out) > 0 && out[len(out)-1] == cur {
+				out = out[:len(out)-1] // an entry that cannot be read is not one
+			}
 			return out, fmt.Errorf("Flink of entry %#x unreadable: %w", cur, err)
 		}
 		if next == head {
