@@ -115,8 +115,12 @@ type typeStream struct {
 	ioff     []indexOffset // from the hash stream, sorted by type index
 	offsets  map[uint32]uint32
 	cache    map[uint32]*Type
+	fields   map[uint32][]Member // decoded field lists, bounded by maxFieldCache
 	hashVals []uint32
 }
+
+// maxFieldCache bounds the decoded field lists kept per type stream.
+const maxFieldCache = 4096
 
 type indexOffset struct{ ti, off uint32 }
 
@@ -456,8 +460,23 @@ func (tt *TypeTable) Type(ti uint32) (*Type, error) {
 	return ty, nil
 }
 
-// Fields decodes a field list, following LF_INDEX continuations.
+// Fields decodes a field list, following LF_INDEX continuations. Lists are
+// cached: the slice is shared, callers must not change it.
 func (tt *TypeTable) Fields(ti uint32) ([]Member, error) {
+	if ms, ok := tt.t.fields[ti]; ok {
+		return ms, nil
+	}
+	ms, err := tt.decodeFields(ti)
+	if err == nil {
+		if tt.t.fields == nil || len(tt.t.fields) >= maxFieldCache {
+			tt.t.fields = map[uint32][]Member{}
+		}
+		tt.t.fields[ti] = ms
+	}
+	return ms, err
+}
+
+func (tt *TypeTable) decodeFields(ti uint32) ([]Member, error) {
 	var out []Member
 	seen := map[uint32]bool{}
 	for ti != 0 && !seen[ti] {
