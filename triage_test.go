@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ntdbg/ntdbg/testdata/gen/kdw"
 	"github.com/ntdbg/ntdbg/testdata/gen/triage"
 )
 
@@ -69,5 +71,38 @@ func TestTriageDumpWithISF(t *testing.T) {
 	}
 	if strings.Contains(out, "(isf symbols)") {
 		t.Errorf("the 9600 ISF was used:\n%s", out)
+	}
+}
+
+// An ARM64 triage dump opens: the header, the bugcheck, vertarget and the
+// driver list; what needs ARM64 registers or translation says so in one
+// line.
+func TestARM64TriageDump(t *testing.T) {
+	d := &kdw.Dump{MachineImageType: 0xAA64, MinorVersion: 22621, NumberProcessors: 8, BugCheckCode: 0x1E,
+		BugCheckParameters: [4]uint64{0xffffffffc0000005, 0xfffff800_12345678, 0, 0}, ProductType: 1,
+		Context: bytes.Repeat([]byte{0}, 0x390),
+		Triage: &kdw.Triage{Context: bytes.Repeat([]byte{0}, 0x390), TopOfStack: 0xffff8000_10000000, Stack: make([]byte, 0x100),
+			Prcb: make([]byte, 0x100), Thread: make([]byte, 0x100), Process: make([]byte, 0x100),
+			Drivers: []kdw.Driver{{Name: "ntoskrnl.exe", DllBase: 0xfffff800_12000000, SizeOfImage: 0x1000000},
+				{Name: "Contoso.sys", DllBase: 0xfffff800_20000000, SizeOfImage: 0x10000}}}}
+	b, err := d.Bytes(kdw.TriageDump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "arm64.dmp")
+	os.WriteFile(p, b, 0o644)
+	out, code := transcript(t, p, "vertarget\n.bugcheck\nlm\nr\nk\nq\n")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"Windows 10 Kernel Version 22621 MP (8 procs) Free ARM 64-bit (AArch64)", "Bugcheck code 0000001E",
+		"fffff800`12000000 fffff800`13000000   nt ", "Contoso", "ARM64 register contexts are not supported yet",
+		"address translation and unwinding are not supported"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "internal error") {
+		t.Errorf("a panic:\n%s", out)
 	}
 }

@@ -76,7 +76,7 @@ func cmdFormats(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return shiftErr(err, inv.ArgsOff)
 	}
-	wide := c.S.Target.Arch() == target.ArchAMD64
+	wide := c.S.Target.Arch().PtrSize() == 8
 	nbytes := 4
 	if wide {
 		nbytes = 8
@@ -231,7 +231,7 @@ func cmdExr(c *Ctx, inv *Invocation) error {
 	if ev == nil {
 		return fmt.Errorf("Unable to get exception record, no exception stored in the dump")
 	}
-	wide := c.S.Target.Arch() == target.ArchAMD64
+	wide := c.S.Target.Arch().PtrSize() == 8
 	val := func(v uint64) string {
 		if wide {
 			return fmt.Sprintf("%016x", v)

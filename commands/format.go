@@ -14,7 +14,7 @@ import (
 // ptr formats an address as WinDbg's address columns do: 16 digits split by
 // a backtick on 64-bit targets, 8 digits on 32-bit ones.
 func (c *Ctx) ptr(v uint64) string {
-	if c.S.Target.Arch() == target.ArchAMD64 {
+	if c.S.Target.Arch().PtrSize() == 8 {
 		return fmt.Sprintf("%08x`%08x", v>>32, v&0xffffffff)
 	}
 	return fmt.Sprintf("%08x", v&0xffffffff)
@@ -22,7 +22,7 @@ func (c *Ctx) ptr(v uint64) string {
 
 // plainPtr formats a pointer without the backtick (extension output, `r`).
 func (c *Ctx) plainPtr(v uint64) string {
-	if c.S.Target.Arch() == target.ArchAMD64 {
+	if c.S.Target.Arch().PtrSize() == 8 {
 		return fmt.Sprintf("%016x", v)
 	}
 	return fmt.Sprintf("%08x", v&0xffffffff)

@@ -115,7 +115,7 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 	if o.verbose && (o.pattern != "" || o.pathPattern != "") {
 		c.Println("Browse full module list")
 	}
-	if c.S.Target.Arch() == target.ArchAMD64 {
+	if c.S.Target.Arch().PtrSize() == 8 {
 		c.Println("start             end                 module name")
 	} else {
 		c.Println("start    end        module name")
@@ -322,8 +322,11 @@ func (c *Ctx) versionLines(kernel bool) []string {
 		mp = "UP"
 	}
 	arch := "x64"
-	if sys.Arch == target.ArchX86 {
+	switch sys.Arch {
+	case target.ArchX86:
 		arch = "x86 compatible"
+	case target.ArchARM64:
+		arch = "ARM 64-bit (AArch64)"
 	}
 	lines := []string{fmt.Sprintf("%s %s %d%s %s (%d procs) Free %s", osName(sys.Major, sys.Minor), kind, sys.Build, sp, mp, sys.Processors, arch)}
 	product := map[uint8]string{1: "WinNt", 2: "LanManNt", 3: "ServerNt"}[sys.ProductType]

@@ -24,7 +24,12 @@ func openKernel(r io.ReaderAt, size int64, name string) (*target.KernelTarget, e
 		return nil, err
 	}
 	if t.Arch() != target.ArchAMD64 {
-		t.Warn("ARM64 kernel dumps: address translation is not supported; only the header, the bugcheck and the triage driver list are read")
+		t.Warn("ARM64 kernel dumps: address translation and unwinding are not supported; only the header, the bugcheck and the triage driver list are read")
+		if t.File().DumpType() == 4 {
+			if err := setUpTriage(t); err != nil {
+				t.Warn(err.Error())
+			}
+		}
 		return t, nil
 	}
 	if t.File().DumpType() == 4 {
@@ -97,6 +102,9 @@ func setUpTriage(t *target.KernelTarget) error {
 	}
 	t.SetModules(mods)
 	load := func() (*target.Registers, error) {
+		if t.Arch() != target.ArchAMD64 {
+			return nil, fmt.Errorf("ARM64 register contexts are not supported yet")
+		}
 		if len(tri.Context) > 0 {
 			return target.DecodeContext(target.ArchAMD64, tri.Context)
 		}
