@@ -13,6 +13,8 @@ func init() {
 		Summary: "display an IRP and its stack locations (the current one marked >)", Run: cmdIrp})
 	Register(&Command{Name: "!prcb", Family: "kernel", Needs: Needs{Kernel: true}, Syntax: "!prcb [Processor]",
 		Summary: "display a processor's KPRCB: its current, next and idle threads", Run: cmdPrcb})
+	Register(&Command{Name: "!pcr", Family: "kernel", Needs: Needs{Kernel: true}, Syntax: "!pcr [Processor]",
+		Summary: "display a processor's KPCR (basic form)", Run: cmdPcr})
 	Register(&Command{Name: "!object", Family: "kernel", Needs: Needs{Kernel: true}, Syntax: "!object Address",
 		Summary: "display an object's header: type, handle and pointer counts (basic form)", Run: cmdObject})
 }
@@ -142,26 +144,87 @@ func (kc kctx) driverName(dev uint64) string {
 	return target.Sanitize(s)
 }
 
-func cmdPrcb(c *Ctx, inv *Invocation) error {
-	kc := c.kernel()
+// prcbOf is processor n's KPRCB address, from nt!KiProcessorBlock.
+func (kc kctx) prcbOf(n uint64) (uint64, error) {
+	blk, ok := kc.c.S.Symbols.Lookup("nt!KiProcessorBlock")
+	if !ok {
+		return 0, fmt.Errorf("Unable to get KiProcessorBlock: NT symbols are incorrect, please fix symbols")
+	}
+	if n > 4096 {
+		return 0, fmt.Errorf("Cannot get PRCB address for processor %d", n)
+	}
+	prcb, err := mem.ReadUint(kc.k.Mem, blk+8*n, 8)
+	if err != nil || prcb == 0 {
+		return 0, fmt.Errorf("Cannot get PRCB address for processor %d", n)
+	}
+	return prcb, nil
+}
+
+func (c *Ctx) processorArg(inv *Invocation) (uint64, error) {
 	n := uint64(c.S.CurThread)
 	if a := strings.TrimSpace(inv.Args); a != "" {
 		v, err := c.Eval(a)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		n = v
 	}
-	blk, ok := c.S.Symbols.Lookup("nt!KiProcessorBlock")
-	if !ok {
-		return fmt.Errorf("Unable to get KiProcessorBlock: NT symbols are incorrect, please fix symbols")
+	return n, nil
+}
+
+func cmdPcr(c *Ctx, inv *Invocation) error {
+	kc := c.kernel()
+	n, err := c.processorArg(inv)
+	if err != nil {
+		return err
 	}
-	if n > 4096 {
-		return fmt.Errorf("Cannot get PRCB address for processor %d", n)
+	prcb, err := kc.prcbOf(n)
+	if err != nil {
+		return err
 	}
-	prcb, err := mem.ReadUint(kc.k.Mem, blk+8*n, 8)
-	if err != nil || prcb == 0 {
-		return fmt.Errorf("Cannot get PRCB address for processor %d", n)
+	off, err := kc.k.Offset("_KPCR", "Prcb")
+	if err != nil {
+		return err
+	}
+	pcr, err := kc.k.At("_KPCR", prcb-off)
+	if err != nil {
+		return err
+	}
+	major, _ := pcr.Uint("MajorVersion")
+	minor, _ := pcr.Uint("MinorVersion")
+	c.Printf("KPCR for Processor %d at %s:\n", n, p16(prcb-off))
+	c.Printf("    Major %d Minor %d\n", major, minor)
+	row := func(label string, v uint64) { c.Printf("\t%19s: %s\n", label, p16(v)) }
+	for _, f := range []struct{ label, path string }{{"NtTib.ExceptionList", "NtTib.ExceptionList"}, {"NtTib.StackBase", "NtTib.StackBase"},
+		{"NtTib.StackLimit", "NtTib.StackLimit"}, {"NtTib.SubSystemTib", "NtTib.SubSystemTib"}, {"NtTib.Version", "NtTib.Version"},
+		{"NtTib.UserPointer", "NtTib.ArbitraryUserPointer"}, {"NtTib.SelfTib", "NtTib.Self"}, {"SelfPcr", "Self"}} {
+		if v, err := pcr.Uint(f.path); err == nil {
+			row(f.label, v)
+		}
+	}
+	row("Prcb", prcb)
+	if v, err := pcr.Uint("Irql"); err == nil {
+		row("Irql", v)
+	}
+	if o, err := kc.k.At("_KPRCB", prcb); err == nil {
+		for _, f := range []string{"CurrentThread", "NextThread", "IdleThread"} {
+			if v, err := o.Ptr(f); err == nil {
+				row(f, v)
+			}
+		}
+	}
+	return nil
+}
+
+func cmdPrcb(c *Ctx, inv *Invocation) error {
+	kc := c.kernel()
+	n, err := c.processorArg(inv)
+	if err != nil {
+		return err
+	}
+	prcb, err := kc.prcbOf(n)
+	if err != nil {
+		return err
 	}
 	o, err := kc.k.At("_KPRCB", prcb)
 	if err != nil {
