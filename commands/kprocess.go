@@ -270,17 +270,18 @@ func (kc kctx) processBlock(p *nt.Process, flags uint64) {
 	c.Printf("    DirBase: %08x  ObjectTable: %s  HandleCount: %s\n", p.DirBase, p16(p.ObjectTable), kc.handleCount(p))
 	c.Printf("    Image: %s\n", target.Sanitize(p.Image))
 	if flags&1 != 0 {
-		if o, err := kc.k.At("_EPROCESS", p.Addr); err == nil {
-			if dm, err := o.Ptr("DeviceMap"); err == nil {
-				c.Printf("    DeviceMap %s\n", p16(dm))
-			}
-		}
+		kc.processStats(p)
 	}
 	c.Println()
 	if flags&6 == 0 {
 		return
 	}
 	threads, err := kc.k.Threads(p)
+	if flags&0x10 != 0 { // switch to the process for accurate user stacks
+		old := c.S.Process
+		c.S.Process = engine.ProcessOf(p)
+		defer func() { c.S.Process = old }()
+	}
 	for _, t := range threads {
 		if flags&4 != 0 && flags&2 != 0 {
 			kc.threadBody(t, flags, "        ")
@@ -294,6 +295,53 @@ func (kc kctx) processBlock(p *nt.Process, flags uint64) {
 	}
 	if err != nil {
 		c.Errorf("%v", err)
+	}
+}
+
+// processStats is flag 0x1's block: labels in a 34-column field, times
+// as kdexts prints them. Fields the kernel's types lack are left out.
+func (kc kctx) processStats(p *nt.Process) {
+	c := kc.c
+	o, err := kc.k.At("_EPROCESS", p.Addr)
+	if err != nil {
+		return
+	}
+	if dm, err := o.Ptr("DeviceMap"); err == nil {
+		c.Printf("    DeviceMap %s\n", p16(dm))
+	}
+	row := func(label, value string) { c.Printf("    %-34s%s\n", label, value) }
+	if tok, err := o.Uint("Token.Value"); err == nil {
+		row("Token", p16(tok&^0xf)) // EX_FAST_REF: the low bits are a reference count
+	}
+	_, incr, _ := kc.tickInfo()
+	if ct, err := o.Uint("CreateTime.QuadPart"); err == nil && ct != 0 {
+		if now := c.S.Target.System().SessionTime; !now.IsZero() {
+			const epoch = 116444736000000000 // 1601 to 1970 in 100 ns
+			elapsed := time.Duration(now.UnixNano()/100-int64(ct-epoch)) * 100
+			if elapsed >= 0 {
+				row("ElapsedTime", kdTime(elapsed))
+			} else {
+				row("ElapsedTime", "<Invalid>")
+			}
+		}
+	}
+	if ut, err := o.Uint("Pcb.UserTime"); err == nil {
+		row("UserTime", kdTime(time.Duration(ut*incr*100)))
+	}
+	if kt, err := o.Uint("Pcb.KernelTime"); err == nil {
+		row("KernelTime", kdTime(time.Duration(kt*incr*100)))
+	}
+	if v, err := o.Uint("VirtualSize"); err == nil {
+		row("VirtualSize", fmt.Sprintf("%d Mb", v>>20))
+	}
+	if v, err := o.Uint("PeakVirtualSize"); err == nil {
+		row("PeakVirtualSize", fmt.Sprintf("%d Mb", v>>20))
+	}
+	if v, err := o.Uint("Pcb.BasePriority"); err == nil {
+		row("BasePriority", fmt.Sprintf("%d", int8(v)))
+	}
+	if v, err := o.Uint("CommitCharge"); err == nil {
+		row("CommitCharge", fmt.Sprintf("%d", v))
 	}
 }
 
