@@ -28,6 +28,10 @@ func (c *Ctx) plainPtr(v uint64) string {
 	return fmt.Sprintf("%08x", v&0xffffffff)
 }
 
+// Symbolize names an address as WinDbg does (module!symbol+0xoff,
+// module+0xoff), or "" when no module holds it. For extensions.
+func (c *Ctx) Symbolize(addr uint64) string { return c.symbolize(addr) }
+
 // symbolize names an address: module!symbol+0xoff, module+0xoff, or "".
 func (c *Ctx) symbolize(addr uint64) string {
 	if m, sym, disp, ok := c.S.Symbols.Nearest(addr); ok {

@@ -3,10 +3,13 @@
 // `!name.cmd` namespace; nothing registers itself by init.
 package extensions
 
-import "github.com/ntdbg/ntdbg/commands"
+import (
+	"github.com/ntdbg/ntdbg/commands"
+	"github.com/ntdbg/ntdbg/extensions/ndiskd"
+)
 
 // All is every extension ntdbg ships, in load order.
-var All = []func(*commands.Registry) error{}
+var All = []func(*commands.Registry) error{ndiskd.Register}
 
 // Registry is the core registry with every shipped extension added.
 func Registry() (*commands.Registry, error) {
