@@ -1,6 +1,10 @@
 package commands
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Kind says what a piece of output is, so the front end can colour it (and,
 // later, render it as DML or JSON) without guessing from its text.
@@ -42,4 +46,55 @@ func (c *Ctx) Link(text, cmd string) {
 		return
 	}
 	fmt.Fprint(c.Out, text)
+}
+
+// DMLHost is a front end that shows DML links (the REPL on a terminal).
+type DMLHost interface {
+	PreferDML() bool
+	SetPreferDML(bool)
+	LinkCommand(n int) (string, bool)
+}
+
+func init() {
+	Register(&Command{Name: ".prefer_dml", Family: "session", Syntax: ".prefer_dml [0 | 1]",
+		Summary: "show DML links (underlined and numbered for .link) or plain text",
+		Help: "On by default on an interactive terminal, off in pipes, -c scripts and logs (links print as their text, as in cdb).",
+		Run: func(c *Ctx, inv *Invocation) error {
+			h, ok := c.Host.(DMLHost)
+			if !ok {
+				return fmt.Errorf("this front end shows no DML")
+			}
+			switch strings.TrimSpace(inv.Args) {
+			case "1":
+				h.SetPreferDML(true)
+			case "0":
+				h.SetPreferDML(false)
+			case "":
+			default:
+				return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff}
+			}
+			if h.PreferDML() {
+				c.Println("DML versions of commands on by default")
+			} else {
+				c.Println("DML versions of commands off by default")
+			}
+			return nil
+		}})
+	Register(&Command{Name: ".link", Family: "session", Syntax: ".link N",
+		Summary: "run the command of DML link N of the last output (ntdbg's addition: links are numbered on the terminal)",
+		Run: func(c *Ctx, inv *Invocation) error {
+			h, ok := c.Host.(DMLHost)
+			if !ok {
+				return fmt.Errorf("this front end shows no DML")
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(inv.Args))
+			if err != nil {
+				return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff}
+			}
+			cmd, ok := h.LinkCommand(n)
+			if !ok {
+				return fmt.Errorf("No link %d in the last output", n)
+			}
+			return c.Execute(cmd)
+		}})
 }

@@ -21,6 +21,31 @@ type Output struct {
 	log     *os.File
 	logName string
 	logErr  error
+	// DML (.prefer_dml) shows links on the terminal underlined and
+	// numbered, `[N]`, for `.link N`; off, and always in the log, a link is
+	// its plain text, as cdb prints it.
+	DML   bool
+	links []string
+}
+
+// maxLinks bounds the links one command's output numbers.
+const maxLinks = 10000
+
+// ResetLinks starts a new command's link numbering.
+func (o *Output) ResetLinks() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.links = o.links[:0]
+}
+
+// LinkCommand is the command of link n (1-based) of the last output.
+func (o *Output) LinkCommand(n int) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if n < 1 || n > len(o.links) {
+		return "", false
+	}
+	return o.links[n-1], true
 }
 
 func (o *Output) Write(p []byte) (int, error) {
@@ -57,7 +82,15 @@ func (o *Output) LogErr() error {
 func (o *Output) Emit(k commands.Kind, text, cmd string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.Colour != nil && k != commands.KindText {
+	if k == commands.KindLink && o.DML && cmd != "" && len(o.links) < maxLinks {
+		o.links = append(o.links, cmd)
+		fmt.Fprintf(o.term, "\x1b[4m%s\x1b[24m[%d]", text, len(o.links))
+		if o.log != nil {
+			o.logWrite([]byte(text))
+		}
+		return
+	}
+	if o.Colour != nil && k != commands.KindText && k != commands.KindLink {
 		io.WriteString(o.term, decorateLines(text, func(l string) string { return o.Colour(k, l) }))
 	} else {
 		io.WriteString(o.term, text)

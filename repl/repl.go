@@ -102,6 +102,8 @@ func New(opts Options) *Session {
 	if opts.Color {
 		s.out.Colour = colourKind
 	}
+	// DML links show in an interactive terminal, not in pipes, -c scripts or logs.
+	s.out.DML = opts.Interactive
 	return s
 }
 
@@ -161,8 +163,19 @@ func (s *Session) runLine(line string, echo bool) bool {
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
 		fmt.Fprintf(s.out, "%s\n", line)
 	}
+	if t := strings.TrimSpace(line); !strings.HasPrefix(t, ".link") {
+		s.out.ResetLinks()
+	}
 	err := s.ctx.Execute(line)
 	return err == commands.ErrQuit || s.quit
+}
+
+// PreferDML and SetPreferDML are .prefer_dml's state; LinkCommand is what
+// `.link N` runs (commands.DMLHost).
+func (s *Session) PreferDML() bool     { return s.out.DML }
+func (s *Session) SetPreferDML(b bool) { s.out.DML = b }
+func (s *Session) LinkCommand(n int) (string, bool) {
+	return s.out.LinkCommand(n)
 }
 
 // colorPrompt is the prompt readline shows (it draws it itself).

@@ -131,3 +131,40 @@ func TestColourByKind(t *testing.T) {
 		t.Errorf("log %q", b)
 	}
 }
+
+// DML links: underlined and numbered on a terminal that prefers DML,
+// `.link N` runs link N, the log gets plain text, and `.prefer_dml 0`
+// prints links as text.
+func TestDMLLinks(t *testing.T) {
+	r := commands.Default()
+	err := r.Add("toy", &commands.Command{Name: "links", Syntax: "!toy.links", Summary: "two links",
+		Run: func(c *commands.Ctx, inv *commands.Invocation) error {
+			c.Link("first", ".echo one")
+			c.Printf(" ")
+			c.Link("second", ".echo two")
+			c.Println()
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var term bytes.Buffer
+	logPath := filepath.Join(t.TempDir(), "dml.log")
+	s := New(Options{Registry: r, DumpPath: "demo.dmp", Target: demoTarget(t), Stdout: &term, LogFile: logPath,
+		Stdin: strings.NewReader("!toy.links\n.link 2\n.link 9\n.prefer_dml 0\n!toy.links\nq\n")})
+	s.SetPreferDML(true)
+	if code := s.Run(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	out := term.String()
+	for _, want := range []string{"\x1b[4mfirst\x1b[24m[1] \x1b[4msecond\x1b[24m[2]\n", "> .link 2\ntwo\n", "No link 9 in the last output",
+		"DML versions of commands off by default", "> !toy.links\nfirst second\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal lacks %q:\n%q", want, out)
+		}
+	}
+	log, _ := os.ReadFile(logPath)
+	if strings.Contains(string(log), "\x1b") || !strings.Contains(string(log), "first second\n") {
+		t.Errorf("log:\n%q", log)
+	}
+}
