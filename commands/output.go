@@ -58,7 +58,7 @@ type DMLHost interface {
 func init() {
 	Register(&Command{Name: ".prefer_dml", Family: "session", Syntax: ".prefer_dml [0 | 1]",
 		Summary: "show DML links (underlined and numbered for .link) or plain text",
-		Help: "On by default on an interactive terminal, off in pipes, -c scripts and logs (links print as their text, as in cdb).",
+		Help:    "On by default on an interactive terminal, off in pipes, -c scripts and logs (links print as their text, as in cdb).",
 		Run: func(c *Ctx, inv *Invocation) error {
 			h, ok := c.Host.(DMLHost)
 			if !ok {
