@@ -14,11 +14,19 @@
 #define OID_GEN_STATISTICS 0x00020106
 #define NSI_INTERFACE_MODULE 0x0000000B /* this miniature's id of NPI_MS_NDIS_MODULEID */
 
-/* Placeholders the next issue types: the global miniport and miniport
- * driver lists (formats-spec 6.9: ndis!ndisMiniportList, ndisMiniDriverList). */
-PVOID ndisMiniportList;
-PVOID ndisMiniDriverList;
-ULONG ndisMiniportCount;
+/* The global miniport and miniport driver lists (formats-spec 6.9):
+ * ndisMiniportList chained by _NDIS_MINIPORT_BLOCK.NextGlobalMiniport,
+ * ndisMiniDriverList by _NDIS_M_DRIVER_BLOCK.NextDriver (each driver's
+ * miniports from its MiniportQueue by NextMiniport), with their locks. */
+PNDIS_MINIPORT_BLOCK ndisMiniportList;
+PNDIS_M_DRIVER_BLOCK ndisMiniDriverList;
+KSPIN_LOCK ndisMiniportListLock;
+KSPIN_LOCK ndisMiniDriverListLock;
+ULONG ndisMiniportCount; /* the interfaces in ndisNsiMiniports */
+
+/* Puts the enums of bit and value names and NDIS_OID_REQUEST_RESERVED
+ * (ndis_types.h) into ndis.pdb: the code never reads it. */
+NDIS_KD_TYPES ndisKdTypes;
 
 /* The miniature's OID request: what ndisQuerySetMiniportEx hands the
  * miniport and waits on. The NDIS_OID_REQUEST of the next issue replaces it. */
@@ -37,6 +45,7 @@ typedef struct _NDIS_MINIPORT_STUB {
     PVOID MiniportAdapterContext;
     MINIPORT_OID_REQUEST *OidRequestHandler;
     ULONG IfIndex;
+    PNDIS_MINIPORT_BLOCK Miniport; /* the interface's miniport (the code does not read it) */
 } NDIS_MINIPORT_STUB, *PNDIS_MINIPORT_STUB;
 
 /* Sends one OID request to the miniport and waits for it to complete. The
@@ -134,7 +143,7 @@ EXPORT NOINLINE NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObj
     (void)RegistryPath;
     (void)MiniportDriverContext;
     (void)MiniportDriverCharacteristics;
-    ndisMiniDriverList = DriverObject;
+    ndisMiniDriverList = (PNDIS_M_DRIVER_BLOCK)DriverObject;
     *NdisMiniportDriverHandle = DriverObject;
     return NDIS_STATUS_SUCCESS;
 }

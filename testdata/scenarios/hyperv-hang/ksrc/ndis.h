@@ -1,6 +1,6 @@
 /* ntdbg scenario "hyperv-hang", kernel side: the NDIS.SYS functions other
  * modules import. NDIS's own structures (miniport and driver blocks, OID
- * requests) are in ndis_types.h. */
+ * requests) and the NDIS_STATUS and NDIS_HANDLE types are in ndis_types.h. */
 #ifndef NTDBG_NDIS_H
 #define NTDBG_NDIS_H
 #include "kernel.h"
@@ -12,8 +12,6 @@
 #else
 #define NDISAPI IMPORT
 #endif
-typedef int NDIS_STATUS;
-typedef PVOID NDIS_HANDLE;
 NDISAPI VOID NdisMSleep(ULONG MicrosecondsToSleep);
 NDISAPI NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath,
                                                 NDIS_HANDLE MiniportDriverContext, PVOID MiniportDriverCharacteristics,
