@@ -19,14 +19,21 @@ import (
 // Register adds the !ndiskd commands to r.
 func Register(r *commands.Registry) error {
 	needs := commands.Needs{Kernel: true, Module: "ndis"}
-	return r.Add("ndiskd",
-		&commands.Command{Name: "help", Syntax: "!ndiskd.help", Summary: "list the NDIS debugger extensions", Run: cmdHelp},
-		&commands.Command{Name: "miniports", Syntax: "!ndiskd.miniports", Needs: needs,
+	for _, c := range extra {
+		c.Needs = needs
+	}
+	cmds := []*commands.Command{
+		{Name: "help", Syntax: "!ndiskd.help", Summary: "list the NDIS debugger extensions", Run: cmdHelp},
+		{Name: "miniports", Syntax: "!ndiskd.miniports", Needs: needs,
 			Summary: "list every NDIS miniport (network adapter) with its miniport driver", Run: cmdMiniports},
-		&commands.Command{Name: "minidriver", Syntax: "!ndiskd.minidriver [Handle] [-basic] [-handlers]", Needs: needs,
+		{Name: "minidriver", Syntax: "!ndiskd.minidriver [Handle] [-basic] [-handlers]", Needs: needs,
 			Summary: "list the miniport drivers, or show one (its handlers with -handlers)", Run: cmdMinidriver},
-	)
+	}
+	return r.Add("ndiskd", append(cmds, extra...)...)
 }
+
+// extra are the commands of the package's other files.
+var extra []*commands.Command
 
 // maxList bounds ndiskd's list walks (a machine has tens of miniports).
 const maxList = 4096
