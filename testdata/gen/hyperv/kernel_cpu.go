@@ -171,12 +171,9 @@ func (k *KernelScenario) kdbg(nt *Image) {
 	k.linkList(a, nil) // Header.List
 }
 
-// ndisState is the hook for the next issue: NDIS's miniport state behind the
-// seed's !ndiskd.miniports, !ndiskd.miniport and !ndiskd.oid — the
-// NDIS_M_DRIVER_BLOCKs (ffffe8012a67eba0, ffffe0004f5b9ba0 for FooDRV, ...),
-// the NDIS_MINIPORT_BLOCKs on ndisMiniportList (ffffe8012ac921a0 ...
-// ffffe0004f5f71a0, FooBar Network Adapter #2, resetting with
-// OID_RECEIVE_FILTER_SET_FILTER pending at ffffe8012c504090), with the
-// offsets of formats-spec.md §6.9 (add them to KernelFields once ndis.pdb
-// carries the types). Not built yet.
-func (k *KernelScenario) ndisState() {}
+// ndisState writes NDIS's miniport state behind the seed's !ndiskd
+// commands (kernel_ndis.go): the NDIS_M_DRIVER_BLOCKs on ndisMiniDriverList,
+// the NDIS_MINIPORT_BLOCKs on ndisMiniportList, FooBar Network Adapter #2
+// (ffffe0004f5f71a0) resetting with OID_RECEIVE_FILTER_SET_FILTER pending
+// at ffffe8012c504090 and thread 43d8's statistics query queued behind it.
+func (k *KernelScenario) ndisState() { k.writeNdis() }
