@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode/utf16"
 )
@@ -916,15 +915,5 @@ func NdisMiniportNames() []string {
 	for _, m := range NdisSeedMiniports {
 		out = append(out, m.Name)
 	}
-	return out
-}
-
-// ndisDriverAddrs is the drivers' addresses, sorted (for tests).
-func ndisDriverAddrs() []uint64 {
-	var out []uint64
-	for _, d := range NdisDrivers {
-		out = append(out, d.Addr)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
