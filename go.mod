@@ -9,9 +9,7 @@ require (
 	github.com/mattn/go-isatty v0.0.20
 	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/arch v0.33.0
+	golang.org/x/sys v0.42.0
 )
 
-require (
-	github.com/mattn/go-colorable v0.1.14 // indirect
-	golang.org/x/sys v0.42.0 // indirect
-)
+require github.com/mattn/go-colorable v0.1.14 // indirect

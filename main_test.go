@@ -39,6 +39,8 @@ var goldenCases = []struct {
 	{"hyperv-locks", hypervDump, false, []string{"-y", hypervSyms}},
 	{"hyperv-kernel-seed", hypervKernel, false, []string{"-y", hypervSyms}},
 	{"hyperv-kernel-more", hypervKernel, false, []string{"-y", hypervSyms}},
+	{"hyperv-ndis-seed", hypervKernel, false, []string{"-y", hypervSyms}},
+	{"hyperv-ndis-more", hypervKernel, false, []string{"-y", hypervSyms}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as

@@ -129,6 +129,109 @@ var seedKernelSide = [][]string{
 	},
 }
 
+// seedNdisSide is the seed's !ndiskd part (the `!ndiskd.minidriver ... -handlers`
+// line is the command without its prompt, left out).
+var seedNdisSide = [][]string{
+	{
+		"0: kd> !ndiskd.miniports",
+		"MiniDriver Miniport Name",
+		"ffffe8012a67eba0 ffffe8012ac921a0 Microsoft ISATAP Adapter #5",
+		"ffffe8012a67eba0 ffffe8012aa371a0 Microsoft 6to4 Adapter",
+		"ffffe8012a67eba0 ffffe8012a97b1a0 Microsoft ISATAP Adapter #3",
+		"ffffe8012a67eba0 ffffe8012a9521a0 Microsoft ISATAP Adapter #4",
+		"ffffe8012a67eba0 ffffe8012a6d21a0 Microsoft ISATAP Adapter #9",
+		"ffffe8012a67eba0 ffffe8012a6d01a0 Microsoft ISATAP Adapter #2",
+		"ffffe0005169b6c0 ffffe000595311a0 Microsoft Network Adapter Multiplexor Driver",
+		"ffffe0005169b6c0 ffffe0005876c1a0 Microsoft Network Adapter Multiplexor Driver #2",
+		"ffffe000516be020 ffffe0005161d1a0 Microsoft Failover Cluster Virtual Adapter",
+		"ffffe000516d0ba0 ffffe0005161f1a0 WAN Miniport (PPPOE)",
+		"ffffe0004f3e2390 ffffe000516211a0 Hyper-V Virtual Ethernet Adapter #4",
+		"ffffe0004f3e2390 ffffe000516231a0 Hyper-V Virtual Ethernet Adapter #3",
+		"ffffe0004f3e2390 ffffe000516251a0 Microsoft Hyper-V Network Switch Default Miniport",
+		"ffffe000516dbba0 ffffe000516271a0 WAN Miniport (L2TP)",
+		"ffffe0005169b6c0 ffffe000516291a0 Microsoft Network Adapter Multiplexor Default Miniport",
+		"ffffe0004e98fba0 ffffe0005162b1a0 WAN Miniport (Network Monitor)",
+		"ffffe000516a55e0 ffffe0005162d1a0 WAN Miniport (PPTP)",
+		"ffffe0004f5b9ba0 ffffe000516391a0 FooBar Network Adapter #7",
+		"ffffe0004f5b9ba0 ffffe0005163b1a0 FooBar Network Adapter #4",
+		"ffffe0004f5b9ba0 ffffe0005161b1a0 FooBar Network Adapter #8",
+		"ffffe0004f5b9ba0 ffffe0004f5f51a0 FooBar Network Adapter #3",
+		"ffffe0004f5b9ba0 ffffe0004f5f71a0 FooBar Network Adapter #2",
+		"ffffe0004f5b9ba0 ffffe0004f5f91a0 FooBar Network Adapter",
+		"ffffe0004e98fba0 ffffe0004f5fb1a0 WAN Miniport (IPv6)",
+		"ffffe0004f2e9ba0 ffffe0004f5fd1a0 WAN Miniport (IKEv2)",
+		"ffffe0004f5883a0 ffffe0004f55b1a0 WAN Miniport (SSTP)",
+		"ffffe0004f58f580 ffffe0004f55d1a0 Hyper-V Virtual Switch Extension Adapter #2",
+		"ffffe0004f58f580 ffffe0004f55f1a0 Hyper-V Virtual Switch Extension Adapter",
+		"ffffe0004e98fba0 ffffe0004e95c1a0 WAN Miniport (IP)",
+	},
+	{
+		"0: kd> !ndiskd.miniport ffffe0004f5f71a0",
+		"MINIPORT",
+		"FooBar Network Adapter #2",
+		"Ndis handle ffffe0004f5f71a0",
+		"Ndis API version v6.40",
+		"Adapter context ffffe00051a00000",
+		"Miniport driver ffffe0004f5b9ba0 – FooBarDriver v1.0",
+		"Network interface ffffe0004e7c0a20",
+		"Media type 802.3",
+		"Device instance PCI\\VEN_1234&DEV_5678&SUBSYS_11112222&REV_01\\9877ffe0004f5883a0",
+		"Device object ffffe0004f5f7050 More information",
+		"MAC address 12-34-56-78-9a-bc",
+		"STATE",
+		"Miniport Running",
+		"Device PnP Started Show state history",
+		"Datapath DIVERTED_BECAUSE_MINIPORT_RESETTING",
+		"NBL status NDIS_STATUS_RESET_IN_PROGRESS",
+		"Interface Up",
+		"Media Connected",
+		"Power D0",
+		"References 0n173 Show detail",
+		"User handles 2",
+		"Automatic resets 1",
+		"Resets requested 0",
+		"Pending OID OID_RECEIVE_FILTER_SET_FILTER",
+		"Flags BUS_MASTER, 64BIT_DMA, SG_DMA, DEFAULT_PORT_ACTIVATED,",
+		"RESET_IN_PROGRESS, RESTORING_FILTERS,",
+		"SUPPORTS_MEDIA_SENSE, DOES_NOT_DO_LOOPBACK,",
+		"MEDIA_CONNECTED",
+		"PnP flags PM_SUPPORTED, DEVICE_POWER_ENABLED, RECEIVED_START,",
+		"HARDWARE_DEVICE",
+		"More flags PROCESSING_REQUEST, REQUEST_TIMEOUT",
+	},
+	{
+		"0: kd> !ndiskd.oid ffffe8012c504090",
+		"OID REQUEST",
+		"OID_RECEIVE_FILTER_SET_FILTER",
+		"Request type: OID_METHOD",
+		"Completed: Not completed",
+		"Cloned from: OID_RECEIVE_FILTER_SET_FILTER",
+		"DATA PAYLOAD",
+	},
+	{
+		"HANDLERS",
+		"Miniport Handler Function pointer Symbol (if available)",
+		"*** ERROR: Module load completed but symbols could not be loaded for FooDRV.sys",
+		"InitializeHandlerEx fffff80032712fc0 FooDRV+3cfc0",
+		"SetOptionsHandler fffff8003274bb10 FooDRV+75b10",
+	},
+	{
+		"4.001114 ffffe0007510c040 ffc7d369 Blocked nt!KiSwapContext+0x76",
+		"nt!KiSwapThread+0x14e",
+		"nt!KiCommitThreadWait+0x129",
+		"nt!KeWaitForSingleObject+0x373",
+		"NDIS!NdisMSleep+0x59",
+		"FooDRV+0x8ccbb",
+		"FooDRV+0x8bc8b",
+		"FooDRV+0x70d79",
+		"FooDRV+0x14696",
+		"nt!IopProcessWorkItem+0x80",
+		"nt!ExpWorkerThread+0x69f",
+		"nt!PspSystemThreadStartup+0x58",
+		"nt!KiStartSystemThread+0x16",
+	},
+}
+
 var spaces = regexp.MustCompile(`[ \t]+`)
 
 // normalize undoes the blog's typography: collapsed spaces, en dashes,
@@ -149,7 +252,7 @@ func TestSeedLinesAreTheSeeds(t *testing.T) {
 	for _, l := range strings.Split(string(data), "\n") {
 		seed = append(seed, normalize(l))
 	}
-	for _, block := range append(seedUserSide, seedKernelSide...) {
+	for _, block := range append(append(seedUserSide, seedKernelSide...), seedNdisSide...) {
 		for _, want := range block {
 			found := false
 			for _, l := range seed {
@@ -250,4 +353,18 @@ func TestSeedKernelSideReplays(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	inOrder(t, out, seedKernelSide)
+}
+
+// The seed's NDIS commands, in its order, on the bundled kernel dump
+// (testdata/golden/hyperv-ndis-seed.cmds).
+func TestSeedNdisSideReplays(t *testing.T) {
+	script, err := os.ReadFile("testdata/golden/hyperv-ndis-seed.cmds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := transcript(t, hypervKernel, string(script), "-y", hypervSyms)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	inOrder(t, out, seedNdisSide)
 }

@@ -219,14 +219,40 @@ func (s *Session) completer() readline.AutoCompleter {
 }
 
 func (s *Session) interactive() {
-	rl, err := readline.NewEx(&readline.Config{
+	cfg := &readline.Config{
 		Prompt:          s.colorPrompt(),
 		HistoryFile:     historyPath(),
 		AutoComplete:    s.completer(),
 		InterruptPrompt: "^C",
 		EOFPrompt:       "q",
 		Stdout:          s.opts.Stdout,
-	})
+	}
+	// The terminal is the one the session was given (os.Stdin unless a
+	// front end or a test passes another).
+	if in, ok := s.opts.Stdin.(*os.File); ok && in != os.Stdin {
+		fd := int(in.Fd())
+		var saved *readline.State
+		cfg.Stdin = in
+		cfg.FuncIsTerminal = func() bool { return readline.IsTerminal(fd) }
+		cfg.FuncMakeRaw = func() error {
+			st, err := readline.MakeRaw(fd)
+			saved = st
+			return err
+		}
+		cfg.FuncExitRaw = func() error {
+			if saved == nil {
+				return nil
+			}
+			return readline.Restore(fd, saved)
+		}
+		cfg.FuncGetWidth = func() int {
+			if w, _, err := readline.GetSize(fd); err == nil {
+				return w
+			}
+			return 80
+		}
+	}
+	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		s.batch()
 		return

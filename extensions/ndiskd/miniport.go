@@ -119,7 +119,12 @@ func title(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// adapterName is a miniport's display name: the string pAdapterInstanceName
+// points at (MiniportName is \DEVICE\{guid}).
 func (w walker) adapterName(v types.Value) string {
+	if v.Ref == nil {
+		return "?"
+	}
 	p, ok := ptr(v, "pAdapterInstanceName")
 	if !ok || p == 0 {
 		return ustr(v, "MiniportName")

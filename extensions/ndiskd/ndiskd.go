@@ -148,13 +148,10 @@ func cmdHelp(c *commands.Ctx, inv *commands.Invocation) error {
 	return nil
 }
 
-// miniportName is a miniport's display name.
-func (w walker) miniportName(m uint64) string {
-	v, err := w.obj("_NDIS_MINIPORT_BLOCK", m)
-	if err != nil {
-		return "?"
-	}
-	return ustr(v, "MiniportName")
+// mvOf is the miniport block at m (a zero Value when the type is missing).
+func mvOf(w walker, m uint64) types.Value {
+	v, _ := w.obj("_NDIS_MINIPORT_BLOCK", m)
+	return v
 }
 
 func cmdMiniports(c *commands.Ctx, inv *commands.Invocation) error {
@@ -172,7 +169,7 @@ func cmdMiniports(c *commands.Ctx, inv *commands.Invocation) error {
 		c.Link(h16(drv), "!ndiskd.minidriver "+h16(drv))
 		c.Printf("   ")
 		c.Link(h16(m), "!ndiskd.miniport "+h16(m))
-		c.Printf("    %s\n", ustr(v, "MiniportName"))
+		c.Printf("    %s\n", w.adapterName(v))
 	}
 	if werr != nil {
 		c.Errorf("%v", werr)
@@ -269,7 +266,7 @@ func cmdMinidriver(c *commands.Ctx, inv *commands.Invocation) error {
 		seen[m] = true
 		c.Printf("    ")
 		c.Link(h16(m), "!ndiskd.miniport "+h16(m))
-		c.Printf(" - %s\n", w.miniportName(m))
+		c.Printf(" - %s\n", w.adapterName(mvOf(w, m)))
 		mv, err := w.obj("_NDIS_MINIPORT_BLOCK", m)
 		if err != nil {
 			break
