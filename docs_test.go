@@ -11,7 +11,7 @@ import (
 // docs/commands.md is generated from the registry ntdbg runs with: the core
 // commands and every shipped extension, with each command's full help.
 func TestCommandsDocMatchesRegistry(t *testing.T) {
-	r, err := extensions.Registry()
+	r, err := extensions.Registry(plugins...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ntdbg/ntdbg/commands"
 	"github.com/ntdbg/ntdbg/engine"
 	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/extensions"
+	"github.com/ntdbg/ntdbg/extensions/ndiskd"
 	"github.com/ntdbg/ntdbg/repl"
 )
 
@@ -51,6 +53,9 @@ func bundles() map[string]bundle {
 		"kernel": {"kernel", "testdata/scenarios/hyperv-hang/kernel.dmp", kernelDump, syms},
 	}
 }
+
+// plugins are the extensions ntdbg loads, each registering its commands.
+var plugins = []func(*commands.Registry) error{ndiskd.Register}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -134,7 +139,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errF, ok := stderr.(*os.File); ok && repl.IsTerminal(errF) {
 		progress = stderr
 	}
-	reg, err := extensions.Registry()
+	reg, err := extensions.Registry(plugins...)
 	if err != nil {
 		fmt.Fprintf(stderr, "ntdbg: %v\n", err)
 		return 1

@@ -1,20 +1,15 @@
 // Package extensions holds ntdbg's plug-ins (ndiskd and those to come).
 // Each registers its commands explicitly on a registry under its own
-// `!name.cmd` namespace; nothing registers itself by init.
+// `!name.cmd` namespace; nothing registers itself by init. main.go names
+// the ones it loads.
 package extensions
 
-import (
-	"github.com/ntdbg/ntdbg/commands"
-	"github.com/ntdbg/ntdbg/extensions/ndiskd"
-)
+import "github.com/ntdbg/ntdbg/commands"
 
-// All is every extension ntdbg ships, in load order.
-var All = []func(*commands.Registry) error{ndiskd.Register}
-
-// Registry is the core registry with every shipped extension added.
-func Registry() (*commands.Registry, error) {
+// Registry is the core registry with the given extensions added, in order.
+func Registry(plugins ...func(*commands.Registry) error) (*commands.Registry, error) {
 	r := commands.Default()
-	for _, add := range All {
+	for _, add := range plugins {
 		if err := add(r); err != nil {
 			return nil, err
 		}
