@@ -73,7 +73,36 @@ var NdisFields = map[string][]string{
 		"CurrentDevicePowerState", "DriverPowerState", "InstanceNumber", "InterfaceGuid", "NetLuid.Value",
 		"IfBlockAvailable", "IfBlock", "IfIndex", "AdminStatus", "OperStatus", "Ref.ReferenceCount", "MoreFlags",
 		"DatapathState", "DatapathNblStatus", "MacAddressLength", "PermanentAddress", "CurrentAddress",
-		"DeviceInstanceId",
+		"DeviceInstanceId", "FilterChain", "PendingNbls",
+	},
+	"_NDIS_PROTOCOL_BLOCK": append([]string{
+		"Header.Type", "Header.Revision", "Header.Size", "NextProtocol", "OpenQueue", "MajorNdisVersion",
+		"MinorNdisVersion", "MajorDriverVersion", "MinorDriverVersion", "Name", "ProtocolDriverContext",
+		"Ref.ReferenceCount", "Flags"}, ndisProtocolHandlerNames...),
+	"_NDIS_OPEN_BLOCK": {
+		"Header.Type", "Header.Revision", "Header.Size", "MiniportHandle", "ProtocolHandle",
+		"ProtocolBindingContext", "MiniportAdapterContext", "MiniportNextOpen", "ProtocolNextOpen", "Flags",
+		"References", "PacketFilter", "FrameType",
+	},
+	"_NDIS_FILTER_DRIVER_BLOCK": {
+		"Header.Type", "Header.Revision", "Header.Size", "NextFilterDriver", "FilterModuleQueue", "FriendlyName",
+		"UniqueName", "ServiceName", "MajorNdisVersion", "MinorNdisVersion", "FilterDriverContext", "DriverObject",
+		"Ref.ReferenceCount",
+	},
+	"_NDIS_FILTER_BLOCK": {
+		"Header.Type", "Header.Revision", "Header.Size", "NextFilterModule", "NextGlobalFilter", "Miniport",
+		"FilterDriver", "FilterModuleContext", "FilterInstanceName", "State", "LowerFilter", "HigherFilter",
+		"Ref.ReferenceCount",
+	},
+	"_NET_BUFFER_LIST": {
+		"Next", "FirstNetBuffer", "Context", "ParentNetBufferList", "NdisPoolHandle", "SourceHandle", "NblFlags",
+		"ChildRefCount", "Flags", "Status",
+	},
+	"_NET_BUFFER": {"Next", "CurrentMdl", "CurrentMdlOffset", "DataLength", "MdlChain", "DataOffset",
+		"NdisPoolHandle"},
+	"_NDIS_IF_BLOCK": {
+		"Header.Type", "Header.Revision", "Header.Size", "NextIf", "ifIndex", "ifType", "ifAlias", "ifDescr",
+		"ifOperStatus", "ifAdminStatus", "NetLuid", "MiniportBlock",
 	},
 	"_NDIS_OID_REQUEST": {
 		"Header.Type", "Header.Revision", "Header.Size", "RequestType", "PortNumber", "Timeout", "RequestId",
@@ -100,14 +129,22 @@ var NdisFields = map[string][]string{
 
 // NdisSizes lists the ndis.pdb structures whose sizes the writer needs.
 var NdisSizes = []string{"_NDIS_M_DRIVER_BLOCK", "_NDIS_MINIPORT_BLOCK", "_NDIS_OID_REQUEST",
-	"_NDIS_OID_REQUEST_RESERVED", "_NDIS_MINIPORT_STUB", "_DEVICE_OBJECT", "_DRIVER_OBJECT"}
+	"_NDIS_OID_REQUEST_RESERVED", "_NDIS_MINIPORT_STUB", "_DEVICE_OBJECT", "_DRIVER_OBJECT",
+	"_NDIS_PROTOCOL_BLOCK", "_NDIS_OPEN_BLOCK", "_NDIS_FILTER_DRIVER_BLOCK", "_NDIS_FILTER_BLOCK",
+	"_NET_BUFFER_LIST", "_NET_BUFFER", "_NDIS_IF_BLOCK"}
 
 // NdisEnums lists the ndis.pdb enums whose enumerators the writer uses.
 var NdisEnums = []string{"_NDIS_OBJECT_TYPE", "_NDIS_MINIPORT_FLAGS", "_NDIS_MINIPORT_PNP_FLAGS",
 	"_NDIS_MINIPORT_MORE_FLAGS", "_NDIS_DATAPATH_STATE", "_NDIS_STATUS_CODE", "_NDIS_OID_CODE", "_NDIS_MEDIUM",
 	"_NDIS_PHYSICAL_MEDIUM", "_NDIS_MINIPORT_STATE", "_NDIS_PNP_DEVICE_STATE", "_NET_IF_MEDIA_CONNECT_STATE",
 	"_NET_IF_MEDIA_DUPLEX_STATE", "_NET_IF_ADMIN_STATUS", "_NET_IF_OPER_STATUS", "_NDIS_REQUEST_TYPE",
-	"_DEVICE_POWER_STATE"}
+	"_DEVICE_POWER_STATE", "_NDIS_FILTER_STATE"}
+
+// ndisProtocolHandlerNames are the handlers of _NDIS_PROTOCOL_BLOCK.
+var ndisProtocolHandlerNames = []string{"BindAdapterHandlerEx", "UnbindAdapterHandlerEx",
+	"OpenAdapterCompleteHandlerEx", "CloseAdapterCompleteHandlerEx", "NetPnPEventHandler", "UninstallHandler",
+	"SendNetBufferListsCompleteHandler", "ReceiveNetBufferListsHandler", "StatusHandlerEx",
+	"OidRequestCompleteHandler", "DirectOidRequestCompleteHandler"}
 
 // ndisHandlerNames are the handlers of NDIS_MINIPORT_DRIVER_CHARACTERISTICS.
 var ndisHandlerNames = []string{"SetOptionsHandler", "InitializeHandlerEx", "HaltHandlerEx", "UnloadHandler",
@@ -450,7 +487,8 @@ type ndisMiniport struct {
 	devobj    uint64
 	connected bool
 	mac       []byte
-	ifBlock   uint64 // its NDIS_IF_BLOCK (not written)
+	ifBlock   uint64 // its NDIS_IF_BLOCK
+	ifType    uint64
 }
 
 type ndisDriver struct {
@@ -490,6 +528,7 @@ func (k *KernelScenario) writeNdis() {
 		case kindWan:
 			ifType = 23 // IF_TYPE_PPP
 		}
+		m.ifType = ifType
 		m.luid = ifType<<48 | luidIndex[ifType]<<24
 		luidIndex[ifType]++
 		m.connected = m.kind != kindTunnel
@@ -503,7 +542,8 @@ func (k *KernelScenario) writeNdis() {
 		default:
 			m.mac = []byte{0x02, byte(g.next()), byte(g.next()), byte(g.next()), byte(g.next()), byte(g.next())}
 		}
-		m.ifBlock = StuckIfBlock + uint64(i+1)*0x2000
+		// The others' NDIS_IF_BLOCKs are in their miniports' pool pages
+		// (writeNdisBindings).
 		if s.Miniport == StuckMiniport {
 			m.context = fooAdapterContext
 			m.ifBlock = StuckIfBlock
@@ -591,6 +631,7 @@ func (k *KernelScenario) writeNdis() {
 	k.ks.U64(ndis.Sym("ndisMiniportList"), mps[0].Miniport)
 	k.ks.U64(ndis.Sym("ndisMiniDriverList"), dlist[0].Addr)
 	k.stuckRequests(p)
+	k.writeNdisBindings(p, mps)
 
 	// FooDRV's own state: its driver handle, its adapters, and #2's
 	// context (the reset flag FooHwWaitForIdle polls).
@@ -916,4 +957,262 @@ func NdisMiniportNames() []string {
 		out = append(out, m.Name)
 	}
 	return out
+}
+
+// ---- protocols, bindings, filters, interfaces and pending NBLs ----
+
+// The new NDIS objects at fixed addresses (their pages nothing else writes).
+const (
+	NdisProtocolTCPIP   = 0xffffe0004e8a3010 // TCPIP's NDIS_PROTOCOL_BLOCK (TCPIP6's and NDISUIO's in its page)
+	NdisFilterDriverQoS = 0xffffe0004e8b5010 // Psched's NDIS_FILTER_DRIVER_BLOCK (the others in its page)
+	tcpipBase           = 0xfffff80001a1c000 // where the protocol handlers point (tcpip.sys, not in the dump)
+	StuckNblDataLength  = 0x5ea              // each pending NBL's one NET_BUFFER
+	StuckPendingNbls    = 3
+)
+
+// ndisProtocolSpec is one registered protocol.
+type ndisProtocolSpec struct {
+	Name             string
+	FrameType        uint64 // of its opens (0: no opens)
+	NdisMajor, Minor uint8
+	handlers         uint64 // tcpip-like base of its handlers
+}
+
+// NdisProtocols are ndisProtocolList's protocols, in its order.
+var NdisProtocols = []ndisProtocolSpec{
+	{"TCPIP", 0x0800, 6, 40, tcpipBase},
+	{"TCPIP6", 0x86dd, 6, 40, tcpipBase + 0x400},
+	{"NDISUIO", 0, 6, 0, 0xfffff80002a31000},
+}
+
+// ndisFilterDriverSpec is one registered filter driver.
+type ndisFilterDriverSpec struct {
+	Friendly, Unique, Service string
+}
+
+// NdisFilterDrivers are ndisFilterDriverList's drivers, in its order. The
+// FooBar adapters have a WFP (lowest) and a QoS module each.
+var NdisFilterDrivers = []ndisFilterDriverSpec{
+	{"QoS Packet Scheduler", "{B5F4D659-7DAA-4565-8E41-BE220ED60542}", "Psched"},
+	{"WFP Native MAC Layer LightWeight Filter", "{B70D6460-3635-4D42-B866-B8AB1A24454C}", "WfpLwfs"},
+	{"Microsoft NDIS Capture", "{5CBF81BD-5055-47CD-9055-A76B2B4E3697}", "NdisCap"},
+}
+
+// boundByTCPIP is whether TCPIP and TCPIP6 bind the miniport: the six FooBar
+// adapters and the Hyper-V Virtual Ethernet Adapters.
+func boundByTCPIP(m *ndisMiniport) bool {
+	return m.kind == kindHardware || strings.Contains(m.Name, "Virtual Ethernet Adapter")
+}
+
+// ifAlias is the interface's alias as Windows names it.
+func ifAlias(m *ndisMiniport) string {
+	switch {
+	case m.kind == kindHardware:
+		if n := adapterNumber(m.Name); n > 1 {
+			return fmt.Sprintf("Ethernet %d", n)
+		}
+		return "Ethernet"
+	case strings.Contains(m.Name, "Virtual Ethernet Adapter"):
+		return fmt.Sprintf("vEthernet (External %d)", adapterNumber(m.Name))
+	}
+	return fmt.Sprintf("Local Area Connection* %d", m.ifIndex)
+}
+
+func (k *KernelScenario) writeNdisBindings(p *ndisPool, mps []*ndisMiniport) {
+	const mb = "_NDIS_MINIPORT_BLOCK"
+	g := lcg(0x4e42) // "NB"
+	objType := func(n string) string { return "NDIS_OBJECT_TYPE_" + n }
+
+	// The protocols, in TCPIP's page.
+	p.fix(NdisProtocolTCPIP, nsize("_NDIS_PROTOCOL_BLOCK"))
+	protos := []uint64{NdisProtocolTCPIP}
+	for range NdisProtocols[1:] {
+		protos = append(protos, p.near(NdisProtocolTCPIP, nsize("_NDIS_PROTOCOL_BLOCK")))
+	}
+	lastOpen := make([]uint64, len(protos)) // the protocol's last open, by ProtocolNextOpen
+	opens := map[uint64]uint64{}            // miniport -> its TCPIP open
+	for i, ps := range NdisProtocols {
+		o := nobj{k.ks, "_NDIS_PROTOCOL_BLOCK", protos[i]}
+		o.header(objType("PROTOCOL_BLOCK"), 1, nsize("_NDIS_PROTOCOL_BLOCK"))
+		if i+1 < len(protos) {
+			o.set("NextProtocol", protos[i+1])
+		}
+		o.set("MajorNdisVersion", uint64(ps.NdisMajor))
+		o.set("MinorNdisVersion", uint64(ps.Minor))
+		o.set("MajorDriverVersion", 6)
+		o.set("MinorDriverVersion", 3)
+		p.ustr(o.at("Name"), ps.Name, NdisProtocolTCPIP)
+		o.set("ProtocolDriverContext", 0xffffe0004e600000+uint64(i)*0x1c0)
+		o.set("Ref.ReferenceCount", 1)
+		for j, h := range ndisProtocolHandlerNames {
+			o.set(h, ps.handlers+0x1a0+uint64(j)*0x90)
+		}
+		if ps.Name == "NDISUIO" {
+			o.set("DirectOidRequestCompleteHandler", 0)
+		}
+	}
+
+	// The opens: TCPIP's, then TCPIP6's, on each bound miniport's OpenQueue.
+	for _, m := range mps {
+		if !boundByTCPIP(m) {
+			continue
+		}
+		mo := nobj{k.ks, mb, m.Miniport}
+		var prev nobj
+		n := uint64(0)
+		for i, ps := range NdisProtocols {
+			if ps.FrameType == 0 {
+				continue
+			}
+			a := p.near(m.Miniport+nsize(mb), nsize("_NDIS_OPEN_BLOCK"))
+			o := nobj{k.ks, "_NDIS_OPEN_BLOCK", a}
+			o.header(objType("OPEN_BLOCK"), 1, nsize("_NDIS_OPEN_BLOCK"))
+			o.set("MiniportHandle", m.Miniport)
+			o.set("ProtocolHandle", protos[i])
+			o.set("ProtocolBindingContext", 0xffffe00051c00000+uint64(g.next()&0xffff)<<4)
+			o.set("MiniportAdapterContext", m.context)
+			o.set("References", 1+uint64(g.next()%4))
+			o.set("PacketFilter", 0x0b) // DIRECTED | MULTICAST | BROADCAST
+			o.set("FrameType", ps.FrameType)
+			if prev.sp == nil {
+				mo.set("OpenQueue", a)
+			} else {
+				prev.set("MiniportNextOpen", a)
+			}
+			prev = o
+			if lastOpen[i] == 0 {
+				nobj{k.ks, "_NDIS_PROTOCOL_BLOCK", protos[i]}.set("OpenQueue", a)
+			} else {
+				nobj{k.ks, "_NDIS_OPEN_BLOCK", lastOpen[i]}.set("ProtocolNextOpen", a)
+			}
+			lastOpen[i] = a
+			if ps.Name == "TCPIP" {
+				opens[m.Miniport] = a
+			}
+			n++
+		}
+	}
+
+	// The filter drivers, in Psched's page, each with its DRIVER_OBJECT.
+	p.fix(NdisFilterDriverQoS, nsize("_NDIS_FILTER_DRIVER_BLOCK"))
+	fdrv := []uint64{NdisFilterDriverQoS}
+	for range NdisFilterDrivers[1:] {
+		fdrv = append(fdrv, p.near(NdisFilterDriverQoS, nsize("_NDIS_FILTER_DRIVER_BLOCK")))
+	}
+	for i, fs := range NdisFilterDrivers {
+		o := nobj{k.ks, "_NDIS_FILTER_DRIVER_BLOCK", fdrv[i]}
+		o.header(objType("FILTER_DRIVER_BLOCK"), 1, nsize("_NDIS_FILTER_DRIVER_BLOCK"))
+		if i+1 < len(fdrv) {
+			o.set("NextFilterDriver", fdrv[i+1])
+		}
+		p.ustr(o.at("FriendlyName"), fs.Friendly, NdisFilterDriverQoS)
+		p.ustr(o.at("UniqueName"), fs.Unique, NdisFilterDriverQoS)
+		p.ustr(o.at("ServiceName"), fs.Service, NdisFilterDriverQoS)
+		o.set("MajorNdisVersion", 6)
+		o.set("MinorNdisVersion", 40)
+		o.set("FilterDriverContext", 0xffffe0004e640000+uint64(i)*0x200)
+		do := p.near(NdisFilterDriverQoS, nsize("_DRIVER_OBJECT"))
+		d := nobj{k.ks, "_DRIVER_OBJECT", do}
+		d.set("Type", 4) // IO_TYPE_DRIVER
+		d.set("Size", nsize("_DRIVER_OBJECT"))
+		d.set("Flags", 0x12)
+		p.ustr(d.at("DriverName"), `\Driver\`+fs.Service, NdisFilterDriverQoS)
+		o.set("DriverObject", do)
+		o.set("Ref.ReferenceCount", 1)
+	}
+
+	// The filter modules on the FooBar adapters: WFP lowest, QoS above it.
+	var lastModule = make([]uint64, len(fdrv))
+	var lastGlobal uint64
+	stack := []int{1, 0} // NdisFilterDrivers indexes, bottom up
+	for _, m := range mps {
+		if m.kind != kindHardware {
+			continue
+		}
+		var lower uint64
+		for _, fi := range stack {
+			fs := NdisFilterDrivers[fi]
+			a := p.near(m.Miniport+nsize(mb), nsize("_NDIS_FILTER_BLOCK"))
+			o := nobj{k.ks, "_NDIS_FILTER_BLOCK", a}
+			o.header(objType("FILTER_BLOCK"), 1, nsize("_NDIS_FILTER_BLOCK"))
+			o.set("Miniport", m.Miniport)
+			o.set("FilterDriver", fdrv[fi])
+			o.set("FilterModuleContext", 0xffffe00051e00000+uint64(g.next()&0xffff)<<4)
+			p.ustr(o.at("FilterInstanceName"), m.Name+"-"+fs.Friendly+"-0000", m.Miniport+nsize(mb))
+			o.set("State", nenum("_NDIS_FILTER_STATE", "NdisFilterRunning"))
+			o.set("Ref.ReferenceCount", 2)
+			if lower == 0 {
+				nobj{k.ks, mb, m.Miniport}.set("FilterChain", a)
+			} else {
+				o.set("LowerFilter", lower)
+				nobj{k.ks, "_NDIS_FILTER_BLOCK", lower}.set("HigherFilter", a)
+			}
+			lower = a
+			if lastModule[fi] == 0 {
+				nobj{k.ks, "_NDIS_FILTER_DRIVER_BLOCK", fdrv[fi]}.set("FilterModuleQueue", a)
+			} else {
+				nobj{k.ks, "_NDIS_FILTER_BLOCK", lastModule[fi]}.set("NextFilterModule", a)
+			}
+			lastModule[fi] = a
+			if lastGlobal != 0 {
+				nobj{k.ks, "_NDIS_FILTER_BLOCK", lastGlobal}.set("NextGlobalFilter", a)
+			}
+			lastGlobal = a
+		}
+	}
+
+	// The interfaces, one per miniport, on ndisIfList in ndisMiniportList's
+	// order: FooBar Network Adapter #2's at the seed's address, the others
+	// in their miniports' pool pages.
+	for _, m := range mps {
+		if m.Miniport == StuckMiniport {
+			p.fix(m.ifBlock, nsize("_NDIS_IF_BLOCK"))
+		} else {
+			m.ifBlock = p.near(m.Miniport+nsize(mb), nsize("_NDIS_IF_BLOCK"))
+		}
+		nobj{k.ks, mb, m.Miniport}.set("IfBlock", m.ifBlock)
+	}
+	for i, m := range mps {
+		o := nobj{k.ks, "_NDIS_IF_BLOCK", m.ifBlock}
+		o.header(objType("IF_BLOCK"), 1, nsize("_NDIS_IF_BLOCK"))
+		if i+1 < len(mps) {
+			o.set("NextIf", mps[i+1].ifBlock)
+		}
+		o.set("ifIndex", m.ifIndex)
+		o.set("ifType", m.ifType)
+		p.ustr(o.at("ifAlias"), ifAlias(m), m.ifBlock)
+		p.ustr(o.at("ifDescr"), m.Name, m.ifBlock)
+		mo := nobj{k.ks, mb, m.Miniport}
+		o.set("ifOperStatus", leUint(k.ks.Read(mo.at("OperStatus"), 4)))
+		o.set("ifAdminStatus", leUint(k.ks.Read(mo.at("AdminStatus"), 4)))
+		o.set("NetLuid", m.luid)
+		o.set("MiniportBlock", m.Miniport)
+	}
+
+	// FooBar Network Adapter #2's pending NBLs: TCPIP's sends, diverted by
+	// the reset, in the page of its pending OID request.
+	var prev uint64
+	for i := 0; i < StuckPendingNbls; i++ {
+		a := p.near(StuckOidRequest, nsize("_NET_BUFFER_LIST"))
+		nb := p.near(StuckOidRequest, nsize("_NET_BUFFER"))
+		l := nobj{k.ks, "_NET_BUFFER_LIST", a}
+		l.set("FirstNetBuffer", nb)
+		l.set("NdisPoolHandle", 0xffffe0004e9f2c40)
+		l.set("SourceHandle", opens[StuckMiniport])
+		l.set("Status", nenum("_NDIS_STATUS_CODE", "NDIS_STATUS_RESET_IN_PROGRESS"))
+		b := nobj{k.ks, "_NET_BUFFER", nb}
+		b.set("DataLength", StuckNblDataLength)
+		b.set("NdisPoolHandle", 0xffffe0004e9f2c40)
+		if prev == 0 {
+			nobj{k.ks, mb, StuckMiniport}.set("PendingNbls", a)
+		} else {
+			nobj{k.ks, "_NET_BUFFER_LIST", prev}.set("Next", a)
+		}
+		prev = a
+	}
+
+	ndis := k.Images["ndis.sys"]
+	k.ks.U64(ndis.Sym("ndisProtocolList"), protos[0])
+	k.ks.U64(ndis.Sym("ndisFilterDriverList"), fdrv[0])
+	k.ks.U64(ndis.Sym("ndisIfList"), mps[0].ifBlock)
 }

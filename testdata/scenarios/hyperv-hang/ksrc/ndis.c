@@ -161,6 +161,16 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     return NmrRegisterProvider(&ndisNsiProvider, ndisNsiMiniports, &ndisNsiProviderHandle);
 }
 
+/* The global protocol, filter driver and interface lists: ndisProtocolList
+ * chained by _NDIS_PROTOCOL_BLOCK.NextProtocol, ndisFilterDriverList by
+ * _NDIS_FILTER_DRIVER_BLOCK.NextFilterDriver, ndisIfList by
+ * _NDIS_IF_BLOCK.NextIf. The code never reads them (the dump writer sets
+ * them); they are defined last so that the code's globals keep their
+ * addresses. */
+PNDIS_PROTOCOL_BLOCK ndisProtocolList;
+PNDIS_FILTER_DRIVER_BLOCK ndisFilterDriverList;
+PNDIS_IF_BLOCK ndisIfList;
+
 ULONG_PTR __security_cookie = 0x2B992DDFA232ULL;
 NTSTATUS GsDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {

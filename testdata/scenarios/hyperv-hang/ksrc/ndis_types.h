@@ -55,6 +55,10 @@ struct _NDIS_WRAPPER_HANDLE;
 struct _NDIS_MINIPORT_INTERRUPT;
 struct _NDIS_IF_BLOCK;
 struct _NDIS_REQUEST;
+struct _NDIS_FILTER_BLOCK;
+struct _NDIS_FILTER_DRIVER_BLOCK;
+struct _NET_BUFFER_LIST;
+struct _NET_BUFFER;
 
 /* ---- Names as enums (see above) ---- */
 
@@ -67,6 +71,11 @@ enum _NDIS_OBJECT_TYPE {
     NDIS_OBJECT_TYPE_OID_REQUEST = 0x96,
     NDIS_OBJECT_TYPE_MINIPORT_BLOCK = 0xC1,   /* scenario value */
     NDIS_OBJECT_TYPE_M_DRIVER_BLOCK = 0xC2,   /* scenario value */
+    NDIS_OBJECT_TYPE_PROTOCOL_BLOCK = 0xC3,   /* scenario value */
+    NDIS_OBJECT_TYPE_OPEN_BLOCK = 0xC4,       /* scenario value */
+    NDIS_OBJECT_TYPE_FILTER_DRIVER_BLOCK = 0xC5, /* scenario value */
+    NDIS_OBJECT_TYPE_FILTER_BLOCK = 0xC6,     /* scenario value */
+    NDIS_OBJECT_TYPE_IF_BLOCK = 0xC7,         /* scenario value */
 };
 
 /* _NDIS_MINIPORT_BLOCK.Flags. */
@@ -738,8 +747,10 @@ typedef struct _NDIS_MINIPORT_BLOCK {
     UCHAR CurrentAddress[32];                           /* 0x152e */
     UCHAR Pad154e[2];                                   /* 0x154e */
     UNICODE_STRING DeviceInstanceId;                    /* 0x1550: the PnP device instance path */
+    struct _NDIS_FILTER_BLOCK *FilterChain;             /* 0x1560: the lowest filter module, or 0 */
+    struct _NET_BUFFER_LIST *PendingNbls;               /* 0x1568: NBLs pending on the miniport (by Next), or 0 */
 } NDIS_MINIPORT_BLOCK, *PNDIS_MINIPORT_BLOCK;
-NDIS_SIZE(NDIS_MINIPORT_BLOCK, 0x1560);
+NDIS_SIZE(NDIS_MINIPORT_BLOCK, 0x1570);
 NDIS_OFFSET(NDIS_MINIPORT_BLOCK, NextMiniport, 0x8);
 NDIS_OFFSET(NDIS_MINIPORT_BLOCK, BaseMiniport, 0x10);
 NDIS_OFFSET(NDIS_MINIPORT_BLOCK, MiniportAdapterContext, 0x18);
@@ -791,6 +802,190 @@ NDIS_OFFSET(NDIS_MINIPORT_BLOCK, MacAddressLength, 0x150c);
 NDIS_OFFSET(NDIS_MINIPORT_BLOCK, PermanentAddress, 0x150e);
 NDIS_OFFSET(NDIS_MINIPORT_BLOCK, CurrentAddress, 0x152e);
 NDIS_OFFSET(NDIS_MINIPORT_BLOCK, DeviceInstanceId, 0x1550);
+NDIS_OFFSET(NDIS_MINIPORT_BLOCK, FilterChain, 0x1560);
+NDIS_OFFSET(NDIS_MINIPORT_BLOCK, PendingNbls, 0x1568);
+
+/* ---- NET_BUFFER_LIST and NET_BUFFER (ndis.h, NDIS 6.x x64) ---- */
+
+typedef struct _NET_BUFFER {
+    struct _NET_BUFFER *Next;                           /* 0x000 */
+    PMDL CurrentMdl;                                    /* 0x008 */
+    ULONG CurrentMdlOffset;                             /* 0x010 */
+    union {
+        ULONG DataLength;                               /* 0x018 */
+        SIZE_T stDataLength;                            /* 0x018 */
+    };
+    PMDL MdlChain;                                      /* 0x020 */
+    ULONG DataOffset;                                   /* 0x028 */
+    USHORT ChecksumBias;                                /* 0x02c */
+    USHORT Reserved;                                    /* 0x02e */
+    NDIS_HANDLE NdisPoolHandle;                         /* 0x030 */
+    PVOID NdisReserved[2];                              /* 0x038 */
+    PVOID ProtocolReserved[6];                          /* 0x048 */
+    PVOID MiniportReserved[4];                          /* 0x078 */
+    ULONGLONG DataPhysicalAddress;                      /* 0x098 */
+    PVOID SharedMemoryInfo;                             /* 0x0a0 */
+} NET_BUFFER, *PNET_BUFFER;
+NDIS_SIZE(NET_BUFFER, 0xa8);
+NDIS_OFFSET(NET_BUFFER, DataLength, 0x18);
+NDIS_OFFSET(NET_BUFFER, DataOffset, 0x28);
+
+#define MaxNetBufferListInfo 20
+typedef struct _NET_BUFFER_LIST {
+    struct _NET_BUFFER_LIST *Next;                      /* 0x000 */
+    struct _NET_BUFFER *FirstNetBuffer;                 /* 0x008 */
+    PVOID Context;                                      /* 0x010: a NET_BUFFER_LIST_CONTEXT */
+    struct _NET_BUFFER_LIST *ParentNetBufferList;       /* 0x018 */
+    NDIS_HANDLE NdisPoolHandle;                         /* 0x020 */
+    PVOID NdisReserved[2];                              /* 0x028 */
+    PVOID ProtocolReserved[4];                          /* 0x038 */
+    PVOID MiniportReserved[2];                          /* 0x058 */
+    PVOID Scratch;                                      /* 0x068 */
+    NDIS_HANDLE SourceHandle;                           /* 0x070: the open that sent it */
+    ULONG NblFlags;                                     /* 0x078 */
+    LONG ChildRefCount;                                 /* 0x07c */
+    ULONG Flags;                                        /* 0x080 */
+    NDIS_STATUS Status;                                 /* 0x084 */
+    PVOID NetBufferListInfo[MaxNetBufferListInfo];      /* 0x088 */
+} NET_BUFFER_LIST, *PNET_BUFFER_LIST;
+NDIS_SIZE(NET_BUFFER_LIST, 0x128);
+NDIS_OFFSET(NET_BUFFER_LIST, SourceHandle, 0x70);
+NDIS_OFFSET(NET_BUFFER_LIST, Status, 0x84);
+NDIS_OFFSET(NET_BUFFER_LIST, NetBufferListInfo, 0x88);
+
+/* ---- Protocols and their bindings (opens) ----
+ * These blocks are this scenario's: real field names, offsets ours. */
+
+typedef NDIS_STATUS PROTOCOL_BIND_ADAPTER_EX(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindContext,
+                                              PVOID BindParameters);
+typedef NDIS_STATUS PROTOCOL_UNBIND_ADAPTER_EX(NDIS_HANDLE UnbindContext, NDIS_HANDLE ProtocolBindingContext);
+typedef VOID PROTOCOL_OPEN_ADAPTER_COMPLETE_EX(NDIS_HANDLE ProtocolBindingContext, NDIS_STATUS Status);
+typedef VOID PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX(NDIS_HANDLE ProtocolBindingContext);
+typedef NDIS_STATUS PROTOCOL_NET_PNP_EVENT(NDIS_HANDLE ProtocolBindingContext, PVOID NetPnPEventNotification);
+typedef VOID PROTOCOL_UNINSTALL(VOID);
+typedef VOID PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE(NDIS_HANDLE ProtocolBindingContext,
+                                                     struct _NET_BUFFER_LIST *NetBufferList, ULONG SendCompleteFlags);
+typedef VOID PROTOCOL_RECEIVE_NET_BUFFER_LISTS(NDIS_HANDLE ProtocolBindingContext,
+                                               struct _NET_BUFFER_LIST *NetBufferLists, NDIS_PORT_NUMBER PortNumber,
+                                               ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
+typedef VOID PROTOCOL_STATUS_EX(NDIS_HANDLE ProtocolBindingContext, PVOID StatusIndication);
+typedef VOID PROTOCOL_OID_REQUEST_COMPLETE(NDIS_HANDLE ProtocolBindingContext, PNDIS_OID_REQUEST OidRequest,
+                                           NDIS_STATUS Status);
+typedef VOID PROTOCOL_DIRECT_OID_REQUEST_COMPLETE(NDIS_HANDLE ProtocolBindingContext, PNDIS_OID_REQUEST OidRequest,
+                                                  NDIS_STATUS Status);
+
+/* _NDIS_PROTOCOL_BLOCK: one per registered protocol driver, on
+ * ndisProtocolList by NextProtocol; its bindings from OpenQueue by
+ * _NDIS_OPEN_BLOCK.ProtocolNextOpen. */
+typedef struct _NDIS_PROTOCOL_BLOCK {
+    NDIS_OBJECT_HEADER Header;                          /* 0x000 */
+    struct _NDIS_PROTOCOL_BLOCK *NextProtocol;          /* 0x008 */
+    struct _NDIS_OPEN_BLOCK *OpenQueue;                 /* 0x010 */
+    UCHAR MajorNdisVersion;                             /* 0x018 */
+    UCHAR MinorNdisVersion;                             /* 0x019 */
+    UCHAR MajorDriverVersion;                           /* 0x01a */
+    UCHAR MinorDriverVersion;                           /* 0x01b */
+    UNICODE_STRING Name;                                /* 0x020 */
+    PVOID ProtocolDriverContext;                        /* 0x030 */
+    ULONG_REFERENCE Ref;                                /* 0x038 */
+    ULONG Flags;                                        /* 0x048 */
+    PROTOCOL_BIND_ADAPTER_EX *BindAdapterHandlerEx;     /* 0x050 */
+    PROTOCOL_UNBIND_ADAPTER_EX *UnbindAdapterHandlerEx; /* 0x058 */
+    PROTOCOL_OPEN_ADAPTER_COMPLETE_EX *OpenAdapterCompleteHandlerEx;   /* 0x060 */
+    PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX *CloseAdapterCompleteHandlerEx; /* 0x068 */
+    PROTOCOL_NET_PNP_EVENT *NetPnPEventHandler;         /* 0x070 */
+    PROTOCOL_UNINSTALL *UninstallHandler;               /* 0x078 */
+    PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE *SendNetBufferListsCompleteHandler; /* 0x080 */
+    PROTOCOL_RECEIVE_NET_BUFFER_LISTS *ReceiveNetBufferListsHandler;          /* 0x088 */
+    PROTOCOL_STATUS_EX *StatusHandlerEx;                /* 0x090 */
+    PROTOCOL_OID_REQUEST_COMPLETE *OidRequestCompleteHandler;                 /* 0x098 */
+    PROTOCOL_DIRECT_OID_REQUEST_COMPLETE *DirectOidRequestCompleteHandler;    /* 0x0a0 */
+} NDIS_PROTOCOL_BLOCK, *PNDIS_PROTOCOL_BLOCK;
+NDIS_SIZE(NDIS_PROTOCOL_BLOCK, 0xa8);
+
+/* _NDIS_OPEN_BLOCK: one binding of a protocol to a miniport, on the
+ * miniport's OpenQueue by MiniportNextOpen and on the protocol's OpenQueue
+ * by ProtocolNextOpen. */
+typedef struct _NDIS_OPEN_BLOCK {
+    NDIS_OBJECT_HEADER Header;                          /* 0x000 */
+    struct _NDIS_MINIPORT_BLOCK *MiniportHandle;        /* 0x008 */
+    struct _NDIS_PROTOCOL_BLOCK *ProtocolHandle;        /* 0x010 */
+    NDIS_HANDLE ProtocolBindingContext;                 /* 0x018 */
+    NDIS_HANDLE MiniportAdapterContext;                 /* 0x020 */
+    struct _NDIS_OPEN_BLOCK *MiniportNextOpen;          /* 0x028 */
+    struct _NDIS_OPEN_BLOCK *ProtocolNextOpen;          /* 0x030 */
+    ULONG Flags;                                        /* 0x038 */
+    ULONG References;                                   /* 0x03c */
+    ULONG PacketFilter;                                 /* 0x040 */
+    USHORT FrameType;                                   /* 0x044: the EtherType it binds (0x0800, 0x86dd) */
+} NDIS_OPEN_BLOCK, *PNDIS_OPEN_BLOCK;
+NDIS_SIZE(NDIS_OPEN_BLOCK, 0x48);
+
+/* ---- Filter drivers and filter modules ---- */
+
+typedef enum _NDIS_FILTER_STATE {
+    NdisFilterStateUnspecified = 0,
+    NdisFilterAttaching = 1,
+    NdisFilterPaused = 2,
+    NdisFilterRestarting = 3,
+    NdisFilterRunning = 4,
+    NdisFilterPausing = 5,
+    NdisFilterDetaching = 6,
+} NDIS_FILTER_STATE, *PNDIS_FILTER_STATE;
+
+/* _NDIS_FILTER_DRIVER_BLOCK: one per registered filter driver, on
+ * ndisFilterDriverList by NextFilterDriver; its modules from
+ * FilterModuleQueue by _NDIS_FILTER_BLOCK.NextFilterModule. */
+typedef struct _NDIS_FILTER_DRIVER_BLOCK {
+    NDIS_OBJECT_HEADER Header;                          /* 0x000 */
+    struct _NDIS_FILTER_DRIVER_BLOCK *NextFilterDriver; /* 0x008 */
+    struct _NDIS_FILTER_BLOCK *FilterModuleQueue;       /* 0x010 */
+    UNICODE_STRING FriendlyName;                        /* 0x018 */
+    UNICODE_STRING UniqueName;                          /* 0x028: {GUID} */
+    UNICODE_STRING ServiceName;                         /* 0x038 */
+    UCHAR MajorNdisVersion;                             /* 0x048 */
+    UCHAR MinorNdisVersion;                             /* 0x049 */
+    PVOID FilterDriverContext;                          /* 0x050 */
+    PDRIVER_OBJECT DriverObject;                        /* 0x058 */
+    ULONG_REFERENCE Ref;                                /* 0x060 */
+} NDIS_FILTER_DRIVER_BLOCK, *PNDIS_FILTER_DRIVER_BLOCK;
+NDIS_SIZE(NDIS_FILTER_DRIVER_BLOCK, 0x70);
+
+/* _NDIS_FILTER_BLOCK: one filter module (a filter driver's instance on one
+ * miniport), stacked on the miniport from FilterChain (the lowest) up by
+ * HigherFilter. */
+typedef struct _NDIS_FILTER_BLOCK {
+    NDIS_OBJECT_HEADER Header;                          /* 0x000 */
+    struct _NDIS_FILTER_BLOCK *NextFilterModule;        /* 0x008: in its driver's FilterModuleQueue */
+    struct _NDIS_FILTER_BLOCK *NextGlobalFilter;        /* 0x010 */
+    struct _NDIS_MINIPORT_BLOCK *Miniport;              /* 0x018 */
+    struct _NDIS_FILTER_DRIVER_BLOCK *FilterDriver;     /* 0x020 */
+    NDIS_HANDLE FilterModuleContext;                    /* 0x028 */
+    UNICODE_STRING FilterInstanceName;                  /* 0x030 */
+    NDIS_FILTER_STATE State;                            /* 0x040 */
+    struct _NDIS_FILTER_BLOCK *LowerFilter;             /* 0x048 */
+    struct _NDIS_FILTER_BLOCK *HigherFilter;            /* 0x050 */
+    ULONG_REFERENCE Ref;                                /* 0x058 */
+} NDIS_FILTER_BLOCK, *PNDIS_FILTER_BLOCK;
+NDIS_SIZE(NDIS_FILTER_BLOCK, 0x68);
+
+/* ---- Network interfaces ---- */
+
+/* _NDIS_IF_BLOCK: one network interface, on ndisIfList by NextIf; a
+ * miniport's is its IfBlock. */
+typedef struct _NDIS_IF_BLOCK {
+    NDIS_OBJECT_HEADER Header;                          /* 0x000 */
+    struct _NDIS_IF_BLOCK *NextIf;                      /* 0x008 */
+    NET_IFINDEX ifIndex;                                /* 0x010 */
+    USHORT ifType;                                      /* 0x014: IF_TYPE_* (6 ethernet) */
+    UNICODE_STRING ifAlias;                             /* 0x018: "Ethernet 2" */
+    UNICODE_STRING ifDescr;                             /* 0x028: the adapter's name */
+    NET_IF_OPER_STATUS ifOperStatus;                    /* 0x038 */
+    NET_IF_ADMIN_STATUS ifAdminStatus;                  /* 0x03c */
+    ULONGLONG NetLuid;                                  /* 0x040 */
+    struct _NDIS_MINIPORT_BLOCK *MiniportBlock;         /* 0x048 */
+} NDIS_IF_BLOCK, *PNDIS_IF_BLOCK;
+NDIS_SIZE(NDIS_IF_BLOCK, 0x50);
 
 /* The anchor that puts into ndis.pdb the types no code or global of the
  * miniature uses: the enums of names and NDIS's part of a request (ndis.c
