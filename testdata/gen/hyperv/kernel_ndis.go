@@ -36,6 +36,16 @@ import (
 //     diverted and NBLs complete with NDIS_STATUS_RESET_IN_PROGRESS; thread
 //     43d8's OID_GEN_STATISTICS query waits behind it on OidRequestList, its
 //     NDIS_OID_REQUEST_RESERVED naming 43d8 and the event 43d8 waits on.
+//   - The protocols on ndis!ndisProtocolList (TCPIP ffffe0004e8a3010,
+//     TCPIP6, NDISUIO), TCPIP's and TCPIP6's opens on the six FooBar
+//     adapters and the Hyper-V Virtual Ethernet Adapters (each miniport's
+//     OpenQueue by MiniportNextOpen, each protocol's by ProtocolNextOpen);
+//     the filter drivers on ndis!ndisFilterDriverList (Psched, WfpLwfs,
+//     NdisCap), a WFP (lowest, the miniport's FilterChain) and a QoS module
+//     on each FooBar adapter; one NDIS_IF_BLOCK per miniport on
+//     ndis!ndisIfList (#2's at the seed's ffffe0004e7c0a20, the others in
+//     their miniports' pool pages); and #2's three pending NBLs (PendingNbls,
+//     by Next), TCPIP's sends diverted by the reset.
 //   - The miniature's own globals: ndisNsiMiniports/ndisMiniportCount (the
 //     interfaces ndisNsiGetAllInterfaceInformation walks), and FooDRV's
 //     FooDriverHandle, FooAdapters and the adapter context of #2 (its reset
