@@ -264,7 +264,56 @@ func cmdMiniport(c *commands.Ctx, inv *commands.Invocation) error {
 	if n, ok := u(v, "MoreFlags"); ok && n != 0 {
 		wrapList(c, "More flags", w.flagNames("_NDIS_MINIPORT_MORE_FLAGS", "NdisMiniportMoreFlag_", n))
 	}
+	w.bindings(v)
 	return nil
+}
+
+// bindings is the BINDINGS section: the protocols bound to the miniport
+// (its OpenQueue by MiniportNextOpen) and its filter stack from the lowest
+// (FilterChain, then HigherFilter).
+func (w walker) bindings(v types.Value) {
+	c := w.c
+	c.Println("BINDINGS")
+	opens, _ := w.links(v, "OpenQueue", "_NDIS_OPEN_BLOCK", "MiniportNextOpen")
+	if len(opens) == 0 {
+		c.Println("    No protocols are bound to this miniport")
+	} else {
+		c.Printf("    %-19s%-20s%-19s%-18s\n", "Protocol list", "Driver", "Open", "Context")
+		for _, o := range opens {
+			ov, _ := w.obj("_NDIS_OPEN_BLOCK", o)
+			p, _ := ptr(ov, "ProtocolHandle")
+			pv, _ := w.obj("_NDIS_PROTOCOL_BLOCK", p)
+			ctx, _ := ptr(ov, "ProtocolBindingContext")
+			c.Printf("    %-19s", ustr(pv, "Name"))
+			c.Link(h16(p), "!ndiskd.protocol "+h16(p))
+			c.Printf("    ")
+			c.Link(h16(o), "!ndiskd.mopen "+h16(o))
+			c.Printf("   %s\n", h16(ctx))
+		}
+	}
+	f, _ := ptr(v, "FilterChain")
+	if f == 0 {
+		c.Println("    No filters are bound to this miniport")
+		return
+	}
+	c.Printf("    %-19s%-20s%-19s%-18s\n", "Filter list", "Driver", "Module", "Context")
+	seen := map[uint64]bool{}
+	for f != 0 && !seen[f] && len(seen) < maxList {
+		seen[f] = true
+		fv, err := w.obj("_NDIS_FILTER_BLOCK", f)
+		if err != nil {
+			break
+		}
+		d, _ := ptr(fv, "FilterDriver")
+		ctx, _ := ptr(fv, "FilterModuleContext")
+		c.Printf("    %s\n", ustr(fv, "FilterInstanceName"))
+		c.Printf("    %-19s", "")
+		c.Link(h16(d), "!ndiskd.filterdriver "+h16(d))
+		c.Printf("    ")
+		c.Link(h16(f), "!ndiskd.filter "+h16(f))
+		c.Printf("   %s\n", h16(ctx))
+		f, _ = ptr(fv, "HigherFilter")
+	}
 }
 
 // oidName is an OID request's OID by name (OID_RECEIVE_FILTER_SET_FILTER).
