@@ -76,3 +76,23 @@ func TestKernelBrokenLists(t *testing.T) {
 		t.Errorf("%d threads before the bad link", strings.Count(got, "THREAD "))
 	}
 }
+
+// An address of another object type is refused as kdexts refuses it, and
+// .thread 0 resets the context (windbg-reference.md §4.1, §4.3).
+func TestKernelObjectTypes(t *testing.T) {
+	c, out := kernelCtx(t, nil)
+	for cmd, want := range map[string]string{
+		"!thread ffffe0005c21c080":    "TYPE mismatch for thread object at ffffe0005c21c080",
+		"!process ffffe00069cdb880 0": "TYPE mismatch for process object at ffffe00069cdb880",
+		".process ffffe00069cdb880":   "TYPE mismatch for process object at ffffe00069cdb880",
+		".thread 0":                   "Implicit thread is now the default thread",
+		"!process -1 0":               "Image: Idle",
+	} {
+		if got := run(t, c, out, cmd); !strings.Contains(got, want) {
+			t.Errorf("%s: %q", cmd, got)
+		}
+	}
+	if c.S.Process != nil {
+		t.Errorf("a refused .process changed the process to %+v", c.S.Process)
+	}
+}

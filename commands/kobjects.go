@@ -104,14 +104,14 @@ func cmdIrp(c *Ctx, inv *Invocation) error {
 				when = append(when, b.text)
 			}
 		}
-		c.Printf("  %10x %2x %s %s %s-%s    %s\n", flags, ctl, p16(dev), p16(file), p16(routine), p16(ctx), strings.Join(when, " "))
+		c.Printf("%13x %2x %s %s %s-%s    %s\n", flags, ctl, p16(dev), p16(file), p16(routine), p16(ctx), strings.Join(when, " "))
 		driver := kc.driverName(dev)
 		if routine != 0 {
 			driver += " " + c.symbolize(routine)
 		}
 		c.Printf("           %s\n", driver)
-		c.Printf("            Args: %s %s %s %s\n", c.ptr(u("Parameters.Others.Argument1")), c.ptr(u("Parameters.Others.Argument2")),
-			c.ptr(u("Parameters.Others.Argument3")), c.ptr(u("Parameters.Others.Argument4")))
+		c.Printf("            Args: %s %s %s %s\n", p16(u("Parameters.Others.Argument1")), p16(u("Parameters.Others.Argument2")),
+			p16(u("Parameters.Others.Argument3")), p16(u("Parameters.Others.Argument4")))
 	}
 	return nil
 }
@@ -235,7 +235,6 @@ func cmdPrcb(c *Ctx, inv *Invocation) error {
 	idle, _ := o.Ptr("IdleThread")
 	num, _ := o.Uint("Number")
 	c.Printf("PRCB for Processor %d at %s:\n", n, p16(prcb))
-	c.Printf("Current IRQL -- 0\n")
 	c.Printf("Threads--  Current %s Next %s Idle %s\n", p16(cur), p16(next), p16(idle))
 	c.Printf("Processor Index %d Number (0, %d) GroupSetMember %x\n", num, num, uint64(1)<<(num&63))
 	return nil

@@ -223,6 +223,25 @@ func (kc kctx) current(procs []*nt.Process) *nt.Process {
 			}
 		}
 	}
+	// The process of the current processor's (or the implicit) thread.
+	ta := kc.c.S.KThread
+	if ta == 0 {
+		if th, err := kc.c.S.Thread(); err == nil {
+			ta = th.Addr
+		}
+	}
+	if ta != 0 {
+		if t, err := kc.k.ReadThread(ta); err == nil {
+			for _, p := range procs {
+				if p.Addr == t.Process {
+					return p
+				}
+			}
+			if p, err := kc.k.ReadProcess(t.Process); err == nil {
+				return p
+			}
+		}
+	}
 	if len(procs) > 0 {
 		return procs[0]
 	}
@@ -428,6 +447,12 @@ func cmdDotThread(c *Ctx, inv *Invocation) error {
 	if err != nil {
 		return err
 	}
+	if v == 0 {
+		c.S.SetContext(nil)
+		c.S.KThread = 0
+		c.Println("Implicit thread is now the default thread")
+		return nil
+	}
 	t, err := kc.k.ReadThread(v)
 	if err != nil {
 		return typeMismatch(err, "thread", v)
@@ -559,20 +584,20 @@ func (kc kctx) threadBody(t *nt.Thread, flags uint64, prefix string) {
 			pr("%-26s%s       Image:         %s\n", "Attached Process", p16(ap.Addr), target.Sanitize(ap.Image))
 		}
 	} else {
-		pr("%-26s%-15s Image:         N/A\n", "Attached Process", "N/A")
+		pr("%-26s%-15sImage:         N/A\n", "Attached Process", "N/A")
 	}
 	now, incr, ok := kc.tickInfo()
 	if ok && now >= t.WaitTime {
 		ticks := now - t.WaitTime
 		if ticks == 0 {
-			pr("%-26s%-15d Ticks: 0\n", "Wait Start TickCount", t.WaitTime)
+			pr("%-26s%-15dTicks: 0\n", "Wait Start TickCount", t.WaitTime)
 		} else {
-			pr("%-26s%-15d Ticks: %d (%s)\n", "Wait Start TickCount", t.WaitTime, ticks, ticksText(ticks, incr))
+			pr("%-26s%-15dTicks: %d (%s)\n", "Wait Start TickCount", t.WaitTime, ticks, ticksText(ticks, incr))
 		}
 	} else {
 		pr("%-26s%d\n", "Wait Start TickCount", t.WaitTime)
 	}
-	pr("%-26s%-15d IdealProcessor: %d             \n", "Context Switch Count", t.ContextSwitches, t.IdealProcessor)
+	pr("%-26s%-15dIdealProcessor: %d             \n", "Context Switch Count", t.ContextSwitches, t.IdealProcessor)
 	pr("%-26s%s\n", "UserTime", kdTime(time.Duration(t.UserTime*incr*100)))
 	pr("%-26s%s\n", "KernelTime", kdTime(time.Duration(t.KernelTime*incr*100)))
 	if t.Win32StartAddress != 0 {
@@ -692,6 +717,14 @@ func cmdStacks(c *Ctx, inv *Invocation) error {
 				state = "RUNNING"
 			case 1, 7:
 				state = "READY"
+			case 3:
+				state = "STANDBY"
+			case 4:
+				state = "TERMINATED"
+			case 6:
+				state = "TRANSITION"
+			case 0:
+				state = "INITIALIZED"
 			}
 			top := "Stack paged out"
 			if len(sites) > 0 {

@@ -12,6 +12,9 @@ import (
 // is missing or lacks a field they read (kdexts' wording).
 var ErrBadNTSymbols = errors.New("NT symbols are incorrect, please fix symbols")
 
+// ErrNotObject is an address whose dispatcher header names another object type.
+var ErrNotObject = errors.New("not an object of that type")
+
 // Kernel walks kernel structures by field name in the "nt" module's types.
 type Kernel struct {
 	Mem   mem.Memory // the kernel's address space
@@ -124,6 +127,12 @@ func (k *Kernel) ReadProcess(addr uint64) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Header.Type is ProcessObject (3): anything else is not an EPROCESS.
+	if ty, err := o.Uint("Pcb.Header.Type"); err == nil && ty&0x7f != 3 {
+		return nil, fmt.Errorf("%w: the object at %#x is type %d, not a process", ErrNotObject, addr, ty)
+	} else if err != nil && !errors.Is(err, ErrBadNTSymbols) {
+		return nil, err
+	}
 	p := &Process{Addr: addr}
 	for _, f := range []struct {
 		path string
@@ -206,6 +215,12 @@ type Thread struct {
 func (k *Kernel) ReadThread(addr uint64) (*Thread, error) {
 	o, err := k.At("_ETHREAD", addr)
 	if err != nil {
+		return nil, err
+	}
+	// Header.Type is ThreadObject (6): anything else is not an ETHREAD.
+	if ty, err := o.Uint("Tcb.Header.Type"); err == nil && ty&0x7f != 6 {
+		return nil, fmt.Errorf("%w: the object at %#x is type %d, not a thread", ErrNotObject, addr, ty)
+	} else if err != nil && !errors.Is(err, ErrBadNTSymbols) {
 		return nil, err
 	}
 	t := &Thread{Addr: addr}

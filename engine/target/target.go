@@ -6,6 +6,7 @@
 package target
 
 import (
+	"fmt"
 	"path"
 	"strings"
 	"time"
@@ -216,10 +217,16 @@ func ModuleNameFromPath(p string) (module, image string) {
 // Sanitize makes a string from a dump safe to print: control characters
 // (C0, DEL, C1) and invalid UTF-8 become escapes, so a dump cannot move the
 // cursor or retitle the terminal.
+// invisible reports the characters that reorder or hide text on a
+// terminal: bidirectional controls, zero-width characters, the BOM.
+func invisible(r rune) bool {
+	return (r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0xfeff
+}
+
 func Sanitize(s string) string {
 	clean := true
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd || invisible(r) {
 			clean = false
 			break
 		}
@@ -236,6 +243,8 @@ func Sanitize(s string) string {
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			b.WriteString("\\x")
 			b.WriteString(hex2(byte(r)))
+		case invisible(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteRune(r)
 		}

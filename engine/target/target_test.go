@@ -9,6 +9,9 @@ func TestSanitize(t *testing.T) {
 		"clear\x1b[2J":           `clear\x1b[2J`,
 		"c1\u009bx":              `c1\x9bx`,
 		"Mitteleuropäische Zeit": "Mitteleuropäische Zeit",
+		"exe.\u202eTXT.sys":      `exe.\u202eTXT.sys`, // a right-to-left override reorders the line
+		"zero\u200bwidth":        `zero\u200bwidth`,
+		"iso\u2066late":          `iso\u2066late`,
 	}
 	for in, want := range cases {
 		if got := Sanitize(in); got != want {

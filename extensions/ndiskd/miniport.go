@@ -143,10 +143,13 @@ func (w walker) adapterName(v types.Value) string {
 func cmdMiniport(c *commands.Ctx, inv *commands.Invocation) error {
 	var handle uint64
 	basic := false
+	view := ""
 	for _, a := range strings.Fields(inv.Args) {
 		switch strings.ToLower(a) {
 		case "-basic":
 			basic = true
+		case "-log", "-ref":
+			view = strings.ToLower(a)
 		case "-handle":
 		default:
 			v, err := c.Eval(a)
@@ -163,6 +166,19 @@ func cmdMiniport(c *commands.Ctx, inv *commands.Invocation) error {
 	v, err := w.obj("_NDIS_MINIPORT_BLOCK", handle)
 	if err != nil {
 		return err
+	}
+	switch view {
+	case "-ref":
+		c.Println("REFERENCES")
+		if n, ok := u(v, "Ref.ReferenceCount"); ok {
+			row(c, "Total references", fmt.Sprintf("0n%d", n))
+		}
+		c.Println("    [The references are not tracked by tag in this dump]")
+		return nil
+	case "-log":
+		c.Println("MINIPORT PM & PNP EVENTS")
+		c.Println("    [No PnP event log in this dump]")
+		return nil
 	}
 	c.Println("MINIPORT")
 	c.Printf("    %s\n", w.adapterName(v))
@@ -191,7 +207,7 @@ func cmdMiniport(c *commands.Ctx, inv *commands.Invocation) error {
 	row(c, "Device instance", ustr(v, "DeviceInstanceId"))
 	if a, ok := ptr(v, "DeviceObject"); ok {
 		c.Printf("    %-19s%s    ", "Device object", h16(a))
-		c.Link("More information", "!devobj "+h16(a))
+		c.Link("More information", "dt nt!_DEVICE_OBJECT "+h16(a))
 		c.Println()
 	}
 	if n, ok := u(v, "MacAddressLength"); ok && n > 0 && n <= 32 {

@@ -78,14 +78,27 @@ func ptr(v types.Value, path string) (uint64, bool) {
 	return n, err == nil
 }
 
+// maxName bounds the names ndiskd prints from the dump.
+const maxName = 512
+
+// ustr reads a UNICODE_STRING field; a Length past MaximumLength (a bad
+// pointer's garbage) is `?`, and long names are cut.
 func ustr(v types.Value, path string) string {
 	f, err := v.Field(path)
 	if err != nil {
 		return "?"
 	}
+	if n, ok := u(f, "Length"); ok {
+		if m, ok := u(f, "MaximumLength"); ok && n > m {
+			return "?"
+		}
+	}
 	s, err := f.UnicodeString()
 	if err != nil {
 		return "?"
+	}
+	if r := []rune(s); len(r) > maxName {
+		s = string(r[:maxName]) + "..."
 	}
 	return target.Sanitize(s)
 }
@@ -136,7 +149,7 @@ func cmdHelp(c *commands.Ctx, inv *commands.Invocation) error {
 	for _, l := range [][2]string{{"help", "This help and lots more"}, {"netadapter", "Show network adapters  (this is a good starting place)"},
 		{"protocol", "Show protocol drivers"}, {"mopen", "Show open bindings between netadapter and protocol"},
 		{"filter", "Show light-weight filters"}, {"nbl", "Show information about an NET_BUFFER_LIST"},
-		{"oid", "Show pending OID Requests"}, {"ndis", "Show NDIS.sys build info"}, {"netreport", "Draw a box diagram of your network stack"}} {
+		{"oid", "Show pending OID Requests"}, {"netreport", "Draw a box diagram of your network stack"}} {
 		c.Printf("    %-19s%s\n", l[0], l[1])
 	}
 	c.Printf("    ")

@@ -127,6 +127,7 @@ func Build(procs, threads int) (*kdw.Dump, error) {
 		p := next
 		next += (eproc + 0xff) &^ 0xff
 		active = append(active, p+off("_EPROCESS", "ActiveProcessLinks"))
+		w.write(p, []byte{3}) // Pcb.Header.Type: ProcessObject (the dispatcher header leads the structure)
 		w.u64(p+off("_EPROCESS", "UniqueProcessId"), uint64(8+4*i))
 		w.u64(p+off("_EPROCESS", "InheritedFromUniqueProcessId"), 4)
 		w.u64(p+off("_EPROCESS", "Pcb.DirectoryTableBase"), dirBase)
@@ -136,6 +137,7 @@ func Build(procs, threads int) (*kdw.Dump, error) {
 			t := next
 			next += (ethr + 0xff) &^ 0xff
 			links = append(links, t+off("_ETHREAD", "ThreadListEntry"))
+			w.write(t, []byte{6}) // Tcb.Header.Type: ThreadObject
 			w.u64(t+off("_ETHREAD", "Cid.UniqueProcess"), uint64(8+4*i))
 			w.u64(t+off("_ETHREAD", "Cid.UniqueThread"), uint64(0x1000+4*(i*threads+j)))
 			w.write(t+off("_ETHREAD", "Tcb.State"), []byte{5})

@@ -78,6 +78,7 @@ func Build() ([]byte, error) {
 	}
 	sym := func(n string) uint64 { return KernBase + l.Symbols[n] }
 	thread := make([]byte, l.Sizes["_ETHREAD"])
+	thread[0] = 6 // Tcb.Header.Type: ThreadObject (the dispatcher header leads the structure)
 	put64(thread, l.off("_ETHREAD.Cid.UniqueProcess"), 4)
 	put64(thread, l.off("_ETHREAD.Cid.UniqueThread"), Tid)
 	thread[l.off("_ETHREAD.Tcb.State")] = 2 // Running: it bugchecked
@@ -90,6 +91,7 @@ func Build() ([]byte, error) {
 	put64(thread, l.off("_ETHREAD.StartAddress"), sym("ExpWorkerThread"))
 
 	proc := make([]byte, l.Sizes["_EPROCESS"])
+	proc[0] = 3 // Pcb.Header.Type: ProcessObject
 	put64(proc, l.off("_EPROCESS.UniqueProcessId"), 4)
 	put64(proc, l.off("_EPROCESS.Pcb.DirectoryTableBase"), 0x1ad000)
 	put64(proc, l.off("_EPROCESS.ObjectTable"), 0xffffa70c_2b6030c0)
