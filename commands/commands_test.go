@@ -407,3 +407,22 @@ func TestLinesToggle(t *testing.T) {
 		t.Fatalf(".lines -x: %q", got)
 	}
 }
+
+// A search path is one argument, `;` included (issue 10): `.sympath a;b`
+// sets both, and the expanded path is lower case as WinDbg prints it.
+func TestSympathTakesTheRestOfTheLine(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, ".sympath SRV*C:\\Sym*https://msdl.microsoft.com/download/symbols;C:\\MyBuild")
+	if !strings.Contains(got, "Symbol search path is: SRV*C:\\Sym*https://msdl.microsoft.com/download/symbols;C:\\MyBuild\n") ||
+		!strings.Contains(got, "Expanded Symbol search path is: srv*c:\\sym*https://msdl.microsoft.com/download/symbols;c:\\mybuild\n") {
+		t.Errorf(".sympath:\n%s", got)
+	}
+	got = run(t, c, out, ".sympath+ a;b")
+	if !strings.Contains(got, ";C:\\MyBuild;a;b\n") || strings.Contains(got, "Syntax error") {
+		t.Errorf(".sympath+:\n%s", got)
+	}
+	// Other commands still chain.
+	if got := run(t, c, out, ".echo one; .echo two"); got != "one\ntwo\n" {
+		t.Errorf("chaining: %q", got)
+	}
+}

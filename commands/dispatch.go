@@ -18,17 +18,35 @@ type segment struct {
 	off  int
 }
 
+// restOfLine are the commands whose argument is the rest of the line, `;`
+// included: comments, scripts, and the search paths (`.sympath a;b`).
+var restOfLine = []string{"*", "$<", "$><", ".sympath", ".exepath", ".srcpath", ".lsrcpath", ".extpath"}
+
+func takesRestOfLine(rest string) bool {
+	l := strings.ToLower(rest)
+	for _, p := range restOfLine {
+		if !strings.HasPrefix(l, p) {
+			continue
+		}
+		if p[0] != '.' {
+			return true
+		}
+		if tail := l[len(p):]; tail == "" || tail[0] == ' ' || tail[0] == '\t' || tail[0] == '+' {
+			return true
+		}
+	}
+	return false
+}
+
 // splitCommands splits a line at `;` the way the engine does: not inside
-// quotes, and not after a command that takes the rest of the line
-// (`*` comments and `$<` scripts).
+// quotes, and not after a command that takes the rest of the line.
 func splitCommands(line string) []segment {
 	var out []segment
 	start := 0
 	inQuote := false
 	for i := 0; i < len(line); i++ {
 		if i == start || strings.TrimSpace(line[start:i]) == "" {
-			rest := strings.TrimLeft(line[i:], " \t")
-			if strings.HasPrefix(rest, "*") || strings.HasPrefix(rest, "$<") || strings.HasPrefix(rest, "$><") {
+			if takesRestOfLine(strings.TrimLeft(line[i:], " \t")) {
 				break
 			}
 		}

@@ -171,12 +171,15 @@ func (c *Ctx) printSympath() {
 	var exp []string
 	for _, e := range c.SymConfig.Path {
 		if e.IsServer() {
-			exp = append(exp, "SRV*"+strings.Join(e.Tiers, "*"))
+			exp = append(exp, "srv*"+strings.Join(e.Tiers, "*"))
+		} else if e.ISF != "" {
+			exp = append(exp, "isf*"+e.ISF)
 		} else {
 			exp = append(exp, e.Dir)
 		}
 	}
-	c.Printf("Expanded Symbol search path is: %s\n", strings.Join(exp, ";"))
+	// WinDbg prints the expanded path in lower case.
+	c.Printf("Expanded Symbol search path is: %s\n", strings.ToLower(strings.Join(exp, ";")))
 	c.Println()
 	c.Println("************* Path validation summary **************")
 	c.Println("Response                         Time (ms)     Location")

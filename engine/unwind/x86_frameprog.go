@@ -13,6 +13,25 @@ import (
 // cvRegs names CodeView x86 register numbers used as $NN in programs.
 var cvRegs = target.CodeViewX86Names
 
+// frameTokens splits a frame program as dbghelp does: at white space, and
+// an `=` glued to the next token (MSVC writes `=$eip $T0 4 + ^ =$ebp`) is a
+// token of its own.
+func frameTokens(prog string) []string {
+	var out []string
+	for _, f := range strings.Fields(prog) {
+		for len(f) > 1 && f[0] == '=' {
+			out = append(out, "=")
+			f = f[1:]
+		}
+		if len(f) > 1 && f[len(f)-1] == '=' {
+			out = append(out, f[:len(f)-1], "=")
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // runFrameProgram evaluates an x86 frame program (postfix: + - * / % @ ^ =)
 // against the callee's registers and returns the caller's.
 func (w *Walker) runFrameProgram(prog string, vars map[string]uint32) error {
@@ -45,7 +64,7 @@ func (w *Walker) runFrameProgram(prog string, vars map[string]uint32) error {
 		}
 		return value(tok)
 	}
-	for _, tok := range strings.Fields(prog) {
+	for _, tok := range frameTokens(prog) {
 		switch tok {
 		case "+", "-", "*", "/", "%", "@":
 			b, err := popValue()
