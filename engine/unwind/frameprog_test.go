@@ -25,7 +25,7 @@ func TestFrameProgramErrors(t *testing.T) {
 // the next register (issue 10's sample); it evaluates as the spaced form.
 func TestFrameProgramGluedEquals(t *testing.T) {
 	data := make([]byte, 0x400)
-	binary.LittleEndian.PutUint32(data[204:], 0x1f80)    // [T0]: the caller's ebp
+	binary.LittleEndian.PutUint32(data[204:], 0x1f80)     // [T0]: the caller's ebp
 	binary.LittleEndian.PutUint32(data[204+4:], 0x401234) // [T0+4]: the return address
 	m := mem.NewRangeMap([]mem.Range{{Start: 0x2000, Size: 0x400, Src: bytes.NewReader(data), Off: 0}})
 	w := &Walker{Mem: m}
