@@ -112,7 +112,7 @@ func TestErrorsAsWinDbgPrintsThem(t *testing.T) {
 		{"? @foo", "Bad register error at '@foo'\n"},
 		{"? 1/0", "Divide by zero error at '0'\n"},
 		{"~99s", "         ^ Illegal thread error in '~99s'\n"},
-		{"!mimikatz", "No export mimikatz found\n"},
+		{"!mimikatz", "mimikatz is not extension gallery command\nNo export mimikatz found\n"},
 		{"!ndiskd.nosuch", "No export nosuch found\n"},
 		{".querypackages", "                    ^ Syntax error in '.querypackages'\n"},
 		{"zzz", "         ^ Syntax error in 'zzz'\n"},

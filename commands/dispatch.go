@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // ErrQuit is returned by Execute after `q`.
@@ -132,10 +133,16 @@ func (c *Ctx) dispatch(line, text string, off int) error {
 	if name == nil {
 		if strings.HasPrefix(text, "!") {
 			ext := strings.Fields(text)[0][1:]
+			qualified := false
 			if i := strings.LastIndexByte(ext, '.'); i >= 0 {
-				ext = ext[i+1:]
+				ext, qualified = ext[i+1:], true
 			}
-			return fmt.Errorf("No export %s found", ext)
+			if !qualified {
+				// Current engines look a bare !name up in the extension
+				// gallery first and say so.
+				return fmt.Errorf("%s is not extension gallery command\nNo export %s found", target.Sanitize(ext), target.Sanitize(ext))
+			}
+			return fmt.Errorf("No export %s found", target.Sanitize(ext))
 		}
 		return &SyntaxError{Kind: "Syntax", Pos: off + wordEnd(text)}
 	}

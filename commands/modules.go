@@ -328,8 +328,12 @@ func (c *Ctx) versionLines(kernel bool) []string {
 	case target.ArchARM64:
 		arch = "ARM 64-bit (AArch64)"
 	}
-	lines := []string{fmt.Sprintf("%s %s %d%s %s (%d procs) Free %s", osName(sys.Major, sys.Minor), kind, sys.Build, sp, mp, sys.Processors, arch)}
-	product := map[uint8]string{1: "WinNt", 2: "LanManNt", 3: "ServerNt"}[sys.ProductType]
+	procs := fmt.Sprintf(" (%d procs)", sys.Processors)
+	if sys.Processors == 1 {
+		procs = "" // `UP Free x86`, as WinDbg prints a single processor
+	}
+	lines := []string{fmt.Sprintf("%s %s %d%s %s%s Free %s", osName(sys.Major, sys.Minor), kind, sys.Build, sp, mp, procs, arch)}
+	product := map[uint8]string{1: "WinNt", 2: "LanManNt", 3: "Server"}[sys.ProductType]
 	if product == "" {
 		product = "WinNt"
 	}

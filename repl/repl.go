@@ -48,6 +48,7 @@ type Options struct {
 
 // Session is one running front end.
 type Session struct {
+	last string // what an empty line repeats
 	opts Options
 	out  *Output
 	ctx  *commands.Ctx
@@ -133,7 +134,10 @@ func (s *Session) Run() int {
 	}
 	s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
 	if s.opts.Commands != "" {
-		if s.runLine(s.opts.Commands, true) {
+		// As cdb echoes its -c argument.
+		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
+		fmt.Fprintf(s.out, "cdb: Reading initial command '%s'\n", target.Sanitize(s.opts.Commands))
+		if s.runLine(s.opts.Commands, false) {
 			return s.finish()
 		}
 	}
@@ -163,11 +167,36 @@ func (s *Session) runLine(line string, echo bool) bool {
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
 		fmt.Fprintf(s.out, "%s\n", line)
 	}
+	// An empty line repeats the last command; a display or disassembly
+	// command repeats as its bare name, which goes on where it stopped.
+	if strings.TrimSpace(line) == "" {
+		if s.last == "" {
+			return false
+		}
+		line = s.last
+	} else {
+		s.last = repeatForm(line)
+	}
 	if t := strings.TrimSpace(line); !strings.HasPrefix(t, ".link") {
 		s.out.ResetLinks()
 	}
 	err := s.ctx.Execute(line)
 	return err == commands.ErrQuit || s.quit
+}
+
+// repeatForm is what an empty line after line runs: `u`, `d*` and `dps`
+// continue (their bare name), anything else runs again.
+func repeatForm(line string) string {
+	t := strings.TrimSpace(line)
+	if strings.Contains(t, ";") {
+		return line
+	}
+	word := strings.ToLower(strings.Fields(t)[0])
+	switch word {
+	case "u", "ub", "d", "db", "dw", "dd", "dq", "dp", "dc", "da", "du", "dps", "dqs", "dds", "dpp", "dyb", "df", "dD":
+		return word
+	}
+	return line
 }
 
 // PreferDML and SetPreferDML are .prefer_dml's state; LinkCommand is what

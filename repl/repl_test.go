@@ -57,7 +57,7 @@ func TestScriptFileAndInitialCommands(t *testing.T) {
 		Stdin: strings.NewReader(".echo from stdin\nq\n"), Stdout: &term})
 	s.Run()
 	out := term.String()
-	for _, want := range []string{"0:000> .echo first; ? 1\nfirst\nEvaluate expression: 1", "0:000> .echo from script\nfrom script",
+	for _, want := range []string{"0:000> cdb: Reading initial command '.echo first; ? 1'\nfirst\nEvaluate expression: 1", "0:000> .echo from script\nfrom script",
 		"0:000> .echo from stdin\nfrom stdin", "quit:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
@@ -166,5 +166,32 @@ func TestDMLLinks(t *testing.T) {
 	log, _ := os.ReadFile(logPath)
 	if strings.Contains(string(log), "\x1b") || !strings.Contains(string(log), "first second\n") {
 		t.Errorf("log:\n%q", log)
+	}
+}
+
+// An empty line repeats the last command; `d*` and `u` go on where they
+// stopped (issue 10).
+func TestEmptyLineRepeats(t *testing.T) {
+	var term bytes.Buffer
+	s := New(Options{DumpPath: "demo.dmp", Target: demoTarget(t), Stdout: &term, SymbolPath: demo.FixtureDir(),
+		Stdin: strings.NewReader("? 5\n\n~4s\ndq @rsp L2\n\nq\n")})
+	if code := s.Run(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	out := term.String()
+	if n := strings.Count(out, "Evaluate expression: 5 = 00000000`00000005"); n != 2 {
+		t.Errorf("? 5 ran %d times:\n%s", n, out)
+	}
+	i := strings.Index(out, "> dq @rsp L2\n")
+	if i < 0 {
+		t.Fatal(out)
+	}
+	lines := strings.Split(out[i:], "\n")
+	// dq L2 prints one line; the repeat goes on 16 bytes further.
+	var a, b uint64
+	fmt.Sscanf(strings.ReplaceAll(lines[1], "`", ""), "%x", &a)
+	fmt.Sscanf(strings.ReplaceAll(lines[3], "`", ""), "%x", &b)
+	if a == 0 || b != a+16 {
+		t.Errorf("the repeated dq did not continue: %q then %q", lines[1], lines[3])
 	}
 }
