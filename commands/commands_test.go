@@ -426,3 +426,26 @@ func TestSympathTakesTheRestOfTheLine(t *testing.T) {
 		t.Errorf("chaining: %q", got)
 	}
 }
+
+// ln names an address as k, r and u do (issue 10: one nearest-symbol
+// rule): every frame of every demo thread.
+func TestLnAgreesWithK(t *testing.T) {
+	c, out := newCtx(t)
+	for i := range c.S.Target.Threads() {
+		c.S.SetThread(i)
+		frames, err := c.frames(0x20)
+		if err != nil {
+			continue
+		}
+		for _, f := range frames {
+			name := c.symbolize(f.IP)
+			if name == "" || !strings.Contains(name, "!") {
+				continue
+			}
+			got := run(t, c, out, fmt.Sprintf("ln %x", f.IP))
+			if !strings.Contains(got, ")   "+name+"   |") && !strings.Contains(got, ")   "+name+"\n") {
+				t.Errorf("thread %d: u/k say %s, ln says:\n%s", i, name, got)
+			}
+		}
+	}
+}

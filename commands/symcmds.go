@@ -130,16 +130,26 @@ func cmdLN(c *Ctx, inv *Invocation) error {
 		return nil
 	}
 	var below, above *symbols.SymbolInfo
-	for _, s := range c.S.Symbols.Match(m, func(string) bool { return true }) {
+	all := c.S.Symbols.Match(m, func(string) bool { return true })
+	for _, s := range all {
 		s := s
 		if s.Data {
 			continue
 		}
-		if s.Addr <= addr && (below == nil || s.Addr >= below.Addr) {
-			below = &s
-		}
 		if s.Addr > addr && (above == nil || s.Addr < above.Addr) {
 			above = &s
+		}
+	}
+	// The symbol below is the one every command names (k, r, u): one
+	// nearest-symbol rule.
+	if nm, sym, disp, ok := c.S.Symbols.Nearest(addr); ok && nm == m && sym != "" {
+		below = &symbols.SymbolInfo{Module: m, Name: sym, Addr: addr - disp}
+		for _, s := range all {
+			if s.Name == sym && s.Addr == below.Addr {
+				s := s
+				below = &s
+				break
+			}
 		}
 	}
 	c.Println("Browse module")
