@@ -449,3 +449,16 @@ func TestLnAgreesWithK(t *testing.T) {
 		}
 	}
 }
+
+// .formats reads FILETIMEs past 2262 (issue 10: WinDbg prints year 28163
+// for 0x74536d4d03880000) and prints the unsigned decimal.
+func TestFormatsFarFiletime(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, ".formats 0x74536d4d03880000")
+	if !strings.Contains(got, " 28163") || !strings.Contains(got, "  Decimal (unsigned) : 8382163509005778944\n") {
+		t.Errorf(".formats:\n%s", got)
+	}
+	if got := run(t, c, out, ".formats -1"); !strings.Contains(got, "  Decimal: -1\n  Decimal (unsigned) : 18446744073709551615\n") {
+		t.Errorf(".formats -1:\n%s", got)
+	}
+}

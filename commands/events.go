@@ -85,11 +85,13 @@ func cmdFormats(c *Ctx, inv *Invocation) error {
 	if wide {
 		c.Printf("  Hex:     %s\n", c.ptr(v))
 		c.Printf("  Decimal: %d\n", int64(v))
+		c.Printf("  Decimal (unsigned) : %d\n", v)
 		c.Printf("  Octal:   %022o\n", v)
 	} else {
 		v &= 0xffffffff
 		c.Printf("  Hex:     %08x\n", v)
 		c.Printf("  Decimal: %d\n", int32(v))
+		c.Printf("  Decimal (unsigned) : %d\n", v)
 		c.Printf("  Octal:   %011o\n", v)
 	}
 	var groups, chars []string
@@ -118,7 +120,9 @@ func (c *Ctx) timeFormat(v uint64) string {
 	if v < epochDiff || v > 0x7fffffffffffffff {
 		return "***** Invalid FILETIME"
 	}
-	t := time.Unix(0, 0).Add(time.Duration((v-epochDiff)/10000) * time.Millisecond)
+	// Seconds, not a Duration: a Duration overflows past 2262.
+	d := v - epochDiff
+	t := time.Unix(int64(d/10_000_000), int64(d%10_000_000)*100)
 	if t.Year() > 30827 {
 		return "***** Invalid FILETIME"
 	}
