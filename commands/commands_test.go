@@ -462,3 +462,17 @@ func TestFormatsFarFiletime(t *testing.T) {
 		t.Errorf(".formats -1:\n%s", got)
 	}
 }
+
+// !error and .exr on memory the dump lacks (issue 10).
+func TestErrorAndExr(t *testing.T) {
+	c, out := newCtx(t)
+	for cmd, want := range map[string]string{
+		"!error 2":          "Error code: (Win32) 0x2 (2) - The system cannot find the file specified.\n",
+		"!error 0xc0000034": "Error code: (NTSTATUS) 0xc0000034 (3221225524) - Object Name not found.\n",
+		".exr 1234":         "Cannot read Exception record @ 00000000`00001234",
+	} {
+		if got := run(t, c, out, cmd); !strings.Contains(got, want) {
+			t.Errorf("%s: %q", cmd, got)
+		}
+	}
+}

@@ -206,7 +206,7 @@ func (c *Ctx) readExceptionRecord(addr uint64) (*target.Event, error) {
 	}
 	b, ok := c.readBytes(addr, infoOff+15*ps)
 	if !ok {
-		return nil, fmt.Errorf("Memory access error at '%s'", c.ptr(addr))
+		return nil, fmt.Errorf("Cannot read Exception record @ %s", c.ptr(addr))
 	}
 	rd := func(off, size uint64) uint64 { return le(b[off : off+size]) }
 	ev := &target.Event{Code: uint32(rd(0, 4)), Flags: uint32(rd(4, 4)), Record: rd(8, ps), Address: rd(8+ps, ps)}
