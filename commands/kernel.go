@@ -43,7 +43,7 @@ func (c *Ctx) kernelBanner(symPath, imagePath string) {
 		c.Printf("Comment: '%s'\n", cm)
 	}
 	c.Println()
-	c.Printf("Symbol search path is: %s\n", symPath)
+	c.symbolPathLine(symPath)
 	c.Printf("Executable search path is: %s\n", imagePath)
 	for _, l := range c.versionLines(true) {
 		c.Println(l)

@@ -414,7 +414,7 @@ func (c *Ctx) Banner(symPath, imagePath string) {
 		c.Printf("Comment: '%s'\n", cm)
 	}
 	c.Println()
-	c.Printf("Symbol search path is: %s\n", symPath)
+	c.symbolPathLine(symPath)
 	c.Printf("Executable search path is: %s\n", imagePath)
 	for _, l := range c.versionLines(false) {
 		c.Println(l)
@@ -425,10 +425,17 @@ func (c *Ctx) Banner(symPath, imagePath string) {
 		c.Println(loadDots(len(t.UnloadedModules())))
 	}
 	if ev := t.Event(); ev != nil {
-		c.Println("This dump file has an exception of interest stored in it.")
-		c.Println("The stored exception information can be accessed via .ecxr.")
-		c.Printf("(%x.%x): %s - code %08x (first/second chance not available)\n", c.pid(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
+		if ev.Code == 0x80000003 {
+			// A breakpoint dump (.dump, procdump) has no event line.
+			c.Println("This dump file has a breakpoint exception stored in it.")
+			c.Println("The stored exception information can be accessed via .ecxr.")
+		} else {
+			c.Println("This dump file has an exception of interest stored in it.")
+			c.Println("The stored exception information can be accessed via .ecxr.")
+			c.Printf("(%x.%x): %s - code %08x (first/second chance not available)\n", c.pid(), ev.ThreadID, exceptionName(ev.Code), ev.Code)
+		}
 	}
+	c.Println("For analysis of this file, run !analyze -v")
 	if len(t.Threads()) > 0 {
 		if err := c.showLocation(); err != nil {
 			c.Println(err.Error())
@@ -445,4 +452,19 @@ func loadDots(n int) string {
 	}
 	lines = append(lines, strings.Repeat(".", n))
 	return strings.Join(lines, "\n")
+}
+
+// symbolPathLine is the banner's symbol path; an unset one is WinDbg's
+// `*** Invalid ***` with its warning box.
+func (c *Ctx) symbolPathLine(symPath string) {
+	if symPath != "" {
+		c.Printf("Symbol search path is: %s\n", symPath)
+		return
+	}
+	c.Println("Symbol search path is: *** Invalid ***")
+	c.Println("****************************************************************************")
+	c.Println("* Symbol loading may be unreliable without a symbol search path.           *")
+	c.Println("* Use .symfix to have the debugger choose a symbol path.                   *")
+	c.Println("* After setting your symbol path, use .reload to refresh symbol locations. *")
+	c.Println("****************************************************************************")
 }

@@ -46,6 +46,9 @@ type Options struct {
 	Registry *commands.Registry
 }
 
+// Version is ntdbg's version, shown in the banner.
+const Version = "0.9.0"
+
 // Session is one running front end.
 type Session struct {
 	last string // what an empty line repeats
@@ -128,7 +131,10 @@ func (s *Session) Run() int {
 	if s.opts.Notice != "" {
 		fmt.Fprintln(s.out, s.opts.Notice)
 	}
-	fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
+	// cdb's first lines, with ntdbg's own name and version in them.
+	fmt.Fprintf(s.out, "\nntdbg Windows Debugger Version %s AMD64\n", Version)
+	fmt.Fprintf(s.out, "Copyright (c) the ntdbg authors. All rights reserved.\n")
+	fmt.Fprintf(s.out, "\n\nLoading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
 	for _, w := range s.opts.Target.Warnings() {
 		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
 	}
