@@ -476,3 +476,21 @@ func TestErrorAndExr(t *testing.T) {
 		}
 	}
 }
+
+// da shows an unprintable byte as `.`, and dW is dw with dc's ASCII column
+// (issue 10; msdocs/debuggercmds/d--da--db--dc--dd--dd--df--dp--dq--du--dw--dw--dyb--dyd--display-memor.md:
+// "dW  Word values (2 bytes) and ASCII characters").
+func TestDaAndDW(t *testing.T) {
+	c, out := newCtx(t)
+	if got := run(t, c, out, "da 00000092`cf31fb38"); got != "00000092`cf31fb38  \"`....\"\n" {
+		t.Errorf("da: %q", got)
+	}
+	want := "00000092`cf31fb38  0960 cfd2 0092 0000 fe5e ffff 0001 0000  `.......^.......\n" +
+		"00000092`cf31fb48  43d8 0000                                .C..\n"
+	if got := run(t, c, out, "dW 00000092`cf31fb38 La"); got != want {
+		t.Errorf("dW:\n got %q\nwant %q", got, want)
+	}
+	if got := run(t, c, out, "dw 00000092`cf31fb38 L2"); got != "00000092`cf31fb38  0960 cfd2\n" {
+		t.Errorf("dw stays without ASCII: %q", got)
+	}
+}

@@ -230,6 +230,9 @@ func shiftErr(err error, base int) error {
 
 func cmdDisplay(c *Ctx, inv *Invocation) error {
 	kind := inv.Name
+	if inv.Typed == "dW" {
+		kind = "dW" // words with an ASCII column (the names differ in case only)
+	}
 	if kind == "d" {
 		kind = c.lastKind
 		if kind == "" {
@@ -237,7 +240,7 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 		}
 	}
 	ps := uint64(c.S.Target.Arch().PtrSize())
-	elem := map[string]uint64{"db": 1, "dw": 2, "dd": 4, "dc": 4, "dq": 8, "dp": ps, "da": 1, "du": 2, "dps": ps, "dqs": 8, "dds": 4}[kind]
+	elem := map[string]uint64{"db": 1, "dw": 2, "dW": 2, "dd": 4, "dc": 4, "dq": 8, "dp": ps, "da": 1, "du": 2, "dps": ps, "dqs": 8, "dds": 4}[kind]
 	r, err := c.parseRange(inv, elem)
 	if err != nil {
 		return err
@@ -255,11 +258,11 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 	}
 	if !r.hasLen {
 		r.count = 128 / elem
-		if kind == "dw" {
+		if kind == "dw" || kind == "dW" {
 			r.count = 64
 		}
 	}
-	perLine := map[string]uint64{"db": 16, "dw": 8, "dd": 4, "dc": 4, "dq": 2, "dp": 16 / ps, "dps": 1, "dqs": 1, "dds": 1}[kind]
+	perLine := map[string]uint64{"db": 16, "dw": 8, "dW": 8, "dd": 4, "dc": 4, "dq": 2, "dp": 16 / ps, "dps": 1, "dqs": 1, "dds": 1}[kind]
 	total := r.count * elem
 	// Read a line at a time, so an `L?` count never sizes one big buffer.
 	lineBuf := make([]byte, perLine*elem)
@@ -286,7 +289,7 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 				}
 			}
 			b.WriteString(c.formatElem(buf[o:o+elem], elem, ok))
-			if kind == "db" || kind == "dc" {
+			if kind == "db" || kind == "dc" || kind == "dW" {
 				for j := uint64(0); j < elem; j++ {
 					ascii.WriteByte(asciiChar(buf[o+j], off+o+j < n))
 				}
@@ -297,7 +300,7 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 				}
 			}
 		}
-		if kind == "db" || kind == "dc" {
+		if kind == "db" || kind == "dc" || kind == "dW" {
 			pad := int(perLine-lineElems) * int(elem*2+1)
 			if kind == "db" {
 				pad = int(perLine-lineElems) * 3
@@ -365,7 +368,17 @@ func (c *Ctx) displayString(kind string, r rangeSpec) error {
 	var chars []rune
 	lineStart := addr
 	flush := func(end bool) {
-		c.Printf("%s  \"%s\"\n", c.ptr(lineStart), target.Sanitize(string(chars)))
+		text := target.Sanitize(string(chars))
+		if kind == "da" {
+			// da shows an unprintable byte as `.`, as WinDbg does.
+			text = strings.Map(func(r rune) rune {
+				if r < 0x20 || r >= 0x7f {
+					return '.'
+				}
+				return r
+			}, string(chars))
+		}
+		c.Printf("%s  \"%s\"\n", c.ptr(lineStart), text)
 		chars = chars[:0]
 	}
 	buf := make([]byte, max*elem)
