@@ -323,9 +323,11 @@ func (e *evaluator) call(p *Primary) (uint64, error) {
 
 // ParseNumber reads a MASM number in radix 16 unless a prefix (0x 0n 0t 0y)
 // or an 'h' suffix says otherwise. Backticks are ignored.
-func ParseNumber(w string) (uint64, bool) {
+func ParseNumber(w string) (uint64, bool) { return parseNumberIn(w, 16) }
+
+// parseNumberIn is ParseNumber with another default radix (the `n` command's).
+func parseNumberIn(w string, radix int) (uint64, bool) {
 	w = strings.ReplaceAll(strings.ToLower(w), "`", "")
-	radix := 16
 	switch {
 	case strings.HasPrefix(w, "0x"):
 		w = w[2:]
@@ -336,7 +338,7 @@ func ParseNumber(w string) (uint64, bool) {
 	case strings.HasPrefix(w, "0y"):
 		w, radix = w[2:], 2
 	case len(w) > 1 && strings.HasSuffix(w, "h"):
-		w = w[:len(w)-1]
+		w, radix = w[:len(w)-1], 16
 	}
 	if w == "" {
 		return 0, true // a bare prefix means 0
@@ -357,7 +359,7 @@ func (e *evaluator) word(w string, pos int) (uint64, error) {
 		return regs.IP, nil
 	}
 	if !strings.HasPrefix(w, "!") {
-		if v, ok := ParseNumber(w); ok {
+		if v, ok := parseNumberIn(w, e.c.currentRadix()); ok {
 			return v, nil
 		}
 	}

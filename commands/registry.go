@@ -40,7 +40,9 @@ type Ctx struct {
 	hasLast  bool
 	lastU    uint64 // where a bare `u` continues
 	hasLastU bool
-	depth    int // script nesting
+	depth    int    // script nesting
+	radix    int    // default radix for unprefixed numbers (0: 16), set by `n`
+	extPath  string // .extpath
 	// Now is the clock (tests pin it).
 	Now func() time.Time
 	// Registry is the command set (nil: the core registry).

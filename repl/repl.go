@@ -47,7 +47,7 @@ type Options struct {
 }
 
 // Version is ntdbg's version, shown in the banner.
-const Version = "0.9.0"
+const Version = commands.Version
 
 // Session is one running front end.
 type Session struct {
@@ -132,8 +132,7 @@ func (s *Session) Run() int {
 		fmt.Fprintln(s.out, s.opts.Notice)
 	}
 	// cdb's first lines, with ntdbg's own name and version in them.
-	fmt.Fprintf(s.out, "\nntdbg Windows Debugger Version %s AMD64\n", Version)
-	fmt.Fprintf(s.out, "Copyright (c) the ntdbg authors. All rights reserved.\n")
+	fmt.Fprintf(s.out, "\n%s\n", strings.Join(commands.VersionBanner(), "\n"))
 	fmt.Fprintf(s.out, "\n\nLoading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
 	for _, w := range s.opts.Target.Warnings() {
 		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")

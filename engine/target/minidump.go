@@ -259,3 +259,47 @@ func (t *UserTarget) Layout() *FileLayout {
 	}
 	return l
 }
+
+// Region is one MINIDUMP_MEMORY_INFO entry: a run of pages with the same
+// state, protection and type, as VirtualQuery reported it.
+type Region struct {
+	Base, AllocBase, Size        uint64
+	AllocProtect, State, Protect uint32
+	Type                         uint32
+}
+
+// Regions returns the dump's MemoryInfoList, in the dump's order.
+func (t *UserTarget) Regions() ([]Region, error) {
+	mi, err := t.file.MemoryInfos()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Region, len(mi))
+	for i, m := range mi {
+		out[i] = Region{Base: m.BaseAddress, AllocBase: m.AllocationBase, Size: m.RegionSize,
+			AllocProtect: m.AllocationProtect, State: m.State, Protect: m.Protect, Type: m.Type}
+	}
+	return out, nil
+}
+
+// HandleInfo is one handle of the HandleData stream; names are sanitized.
+type HandleInfo struct {
+	Handle                    uint64
+	Type, Name                string
+	Attributes, GrantedAccess uint32
+	HandleCount, PointerCount uint32
+}
+
+// Handles returns the dump's HandleData descriptors.
+func (t *UserTarget) Handles() ([]HandleInfo, error) {
+	hs, err := t.file.Handles()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HandleInfo, len(hs))
+	for i, h := range hs {
+		out[i] = HandleInfo{Handle: h.Handle, Type: Sanitize(h.TypeName), Name: Sanitize(h.ObjectName),
+			Attributes: h.Attributes, GrantedAccess: h.GrantedAccess, HandleCount: h.HandleCount, PointerCount: h.PointerCount}
+	}
+	return out, nil
+}
