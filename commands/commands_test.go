@@ -494,3 +494,57 @@ func TestDaAndDW(t *testing.T) {
 		t.Errorf("dw stays without ASCII: %q", got)
 	}
 }
+
+// dD, df, dyb, dyd, ds and dS (issue 10). Layouts and default counts:
+// msdocs/debuggercmds/d--da--db--dc--dd--dd--df--dp--dq--du--dw--dw--dyb--dyd--display-memor.md
+// (dD 15 numbers, df 16, dyb 32 bytes, dyd 8 double words) and
+// ds--ds--display-string-.md. The bytes at cf31fb38 are
+// 60 09 d2 cf 92 00 00 00 5e fe ff ff 01 00 00 00 (see TestDisplayFormats).
+func TestDisplayFloatsBinaryAndStrings(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, "dyb 00000092`cf31fb38 L5")
+	want := "                   76543210 76543210 76543210 76543210\n" +
+		"                   -------- -------- -------- --------\n" +
+		"00000092`cf31fb38  01100000 00001001 11010010 11001111  60 09 d2 cf\n" +
+		"00000092`cf31fb3c  10010010                             92\n"
+	if got != want {
+		t.Errorf("dyb:\n got %q\nwant %q", got, want)
+	}
+	got = run(t, c, out, "dyd 00000092`cf31fb38 L1")
+	if !strings.HasSuffix(got, "00000092`cf31fb38  11001111 11010010 00001001 01100000  cfd20960\n") {
+		t.Errorf("dyd: %q", got)
+	}
+	// 0x00000001 as a float is the smallest denormal, printed as the C
+	// runtime does (three exponent digits).
+	if got := run(t, c, out, "df 00000092`cf31fb44 L1"); got != "00000092`cf31fb44    1.401298e-045\n" {
+		t.Errorf("df: %q", got)
+	}
+	if got := run(t, c, out, "dD 00000092`cf31fb38"); strings.Count(got, "\n") != 5 {
+		t.Errorf("dD prints 15 doubles on 5 lines by default: %q", got)
+	}
+	// A bare d repeats dD, not dd (the names differ in case only).
+	if got := run(t, c, out, "d"); !strings.HasPrefix(got, "00000092`cf31fbb0 ") || strings.Count(got, "\n") != 5 {
+		t.Errorf("d after dD: %q", got)
+	}
+	got = run(t, c, out, "dS poi(@$peb+20)+60")
+	if !strings.HasSuffix(got, "  \"C:\\Windows\\system32\\vmms.exe\"\n") {
+		t.Errorf("dS: %q", got)
+	}
+	// The same UTF-16 bytes through ds: the NULs are not shown.
+	if got2 := run(t, c, out, "ds poi(@$peb+20)+60"); got2 != got {
+		t.Errorf("ds: %q", got2)
+	}
+}
+
+// dps shows the source line after the symbol when lines are on (issue 10;
+// msdocs/debuggercmds/dds--dps--dqs--display-words-and-symbols-.md).
+func TestDpsSourceLines(t *testing.T) {
+	c, out := newCtx(t)
+	if got := run(t, c, out, "dps @rsp L1"); strings.Contains(got, " @ ") {
+		t.Errorf("lines are off by default: %q", got)
+	}
+	run(t, c, out, ".lines -e")
+	if got := run(t, c, out, "dps @rsp L1"); !strings.HasSuffix(got, "ntdll!RtlpWaitOnCriticalSection+0x24 [d:\\ntdbg\\fixtures\\src\\ntdll.c @ 107]\n") {
+		t.Errorf("dps with lines: %q", got)
+	}
+}

@@ -230,6 +230,9 @@ func shiftErr(err error, base int) error {
 
 func cmdDisplay(c *Ctx, inv *Invocation) error {
 	kind := inv.Name
+	if moreKind(inv.Typed) || kind == "d" && moreKind(c.lastKind) {
+		return cmdDisplayMore(c, inv)
+	}
 	if inv.Typed == "dW" {
 		kind = "dW" // words with an ASCII column (the names differ in case only)
 	}
@@ -295,8 +298,12 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 				}
 			}
 			if (kind == "dps" || kind == "dqs" || kind == "dds") && ok {
-				if sym := c.symbolize(le(buf[o : o+elem])); sym != "" {
+				v := le(buf[o : o+elem])
+				if sym := c.symbolize(v); sym != "" {
 					b.WriteString(" " + sym)
+					if l, ok := c.S.Symbols.Line(v); ok && l.File != "" {
+						fmt.Fprintf(&b, " [%s @ %d]", target.Sanitize(l.File), l.Line)
+					}
 				}
 			}
 		}
