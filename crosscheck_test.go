@@ -92,6 +92,7 @@ func TestGoldenAgreesWithLLDB(t *testing.T) {
 		{"tiny-xsave", shared + "/peer-output/lldb14_breakpad_tiny-exe-with-cet-xsave.txt", false},
 		{"thread_name_list", shared + "/peer-output/lldb14_breakpad_thread_name_list.txt", true},
 		{"demo", "testdata/peer/demo.lldb.txt", false},
+		{"x86msvc", x86msvcLLDB, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -370,5 +371,69 @@ func TestKernelHeaderAgreesWithManifest(t *testing.T) {
 	for _, r := range runs {
 		mustContain(t, g, fmt.Sprintf("    %016x        %016x        %016x\n", off, r[0]*0x1000, r[1]*0x1000), "a run of the manifest (file offsets follow the header, no holes)")
 		off += r[1] * 0x1000
+	}
+}
+
+const x86msvcLLDB = "testdata/demo/x86msvc.lldb.txt"
+
+// Issue 10's x86 MSVC stack: lldb 14 (recorded in x86msvc.lldb.txt; run
+// again when lldb-14 is installed) opens x86msvc.dmp with its images and
+// PDBs and walks the same six frames as our `.ecxr; k`: same thread, same
+// pc, each of our RetAddrs is its next frame's pc, and every frame has the
+// same function and source line.
+func TestX86MSVCAgreesWithLLDB(t *testing.T) {
+	rec, err := os.ReadFile(x86msvcLLDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tids, pcs, bt := lldbFacts(string(rec))
+	if len(tids) != 1 || len(bt) != 6 {
+		t.Fatalf("x86msvc.lldb.txt: %d threads, %d frames", len(tids), len(bt))
+	}
+	g := golden(t, "x86msvc")
+	mustContain(t, g, fmt.Sprintf("(1d38.%x): Access violation", tids[0]), "lldb's thread id")
+	mustContain(t, g, fmt.Sprintf("eip=%08x", pcs[0]), "lldb's pc")
+	k := section(g, "0:000> k\n", "0:000> kv\n")
+	rows := regexp.MustCompile(`(?m)^([0-9a-f]{2}) [0-9a-f]{8} ([0-9a-f]{8}) (\w+)!(\w+)\+0x[0-9a-f]+ \[.*\\(\w+\.\w+) @ (\d+)\] $`).FindAllStringSubmatch(k, -1)
+	if len(rows) != len(bt) {
+		t.Fatalf("our k has %d frames, lldb's bt %d:\n%s", len(rows), len(bt), k)
+	}
+	frame := regexp.MustCompile("frame #(\\d+): 0x[0-9a-f]+ (\\w+)\\.\\w+`(\\w+)(?:\\(.*\\))? at (\\S+):(\\d+)")
+	lframes := frame.FindAllStringSubmatch(string(rec), -1)
+	if len(lframes) != len(bt) {
+		t.Fatalf("parsed %d of lldb's %d frames", len(lframes), len(bt))
+	}
+	for i, r := range rows {
+		if i+1 < len(bt) {
+			if ret, _ := strconv.ParseUint(r[2], 16, 64); ret != bt[i+1] {
+				t.Errorf("frame %s returns to %x, lldb's frame #%d is at %x", r[1], ret, i+1, bt[i+1])
+			}
+		} else if r[2] != "00000000" {
+			t.Errorf("the last frame returns to %s", r[2])
+		}
+		l := lframes[i]
+		if r[3] != l[2] || r[4] != l[3] || r[5] != l[4] || r[6] != l[5] {
+			t.Errorf("frame %s: ours %s!%s at %s:%s, lldb's %s`%s at %s:%s", r[1], r[3], r[4], r[5], r[6], l[2], l[3], l[4], l[5])
+		}
+	}
+
+	lldb, err := exec.LookPath("lldb-14")
+	if err != nil {
+		t.Log("lldb-14 not installed (apt-get install lldb-14): checked against the recorded x86msvc.lldb.txt only")
+		return
+	}
+	if testing.Short() {
+		return
+	}
+	cmd := exec.Command(lldb, "-c", "../../../demo/x86msvc.dmp", "-b", "-o", "thread list", "-o", "image list", "-o", "bt")
+	cmd.Dir = "testdata/fixtures/bin/x86msvc"
+	cmd.Env = append(os.Environ(), "PYTHONPATH=/usr/lib/llvm-14/lib/python3.11/dist-packages")
+	live, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lldb: %v\n%s", err, live)
+	}
+	ltids, lpcs, lbt := lldbFacts(string(live))
+	if fmt.Sprint(ltids, lpcs, lbt) != fmt.Sprint(tids, pcs, bt) {
+		t.Errorf("lldb now prints other facts than x86msvc.lldb.txt records:\n%s", live)
 	}
 }

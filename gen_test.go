@@ -8,6 +8,8 @@ func demoBytes() []byte { return demo.Build().Bytes() }
 
 func x86Bytes() []byte { return demo.BuildX86Scenario().Dump.Bytes() }
 
+func x86MSVCBytes() []byte { return demo.BuildX86MSVCScenario().Dump.Bytes() }
+
 // hostileDump is the demo with terminal escapes in a module path, a thread
 // name and the comment.
 func hostileDump() []byte {

@@ -34,6 +34,7 @@ var goldenCases = []struct {
 	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
 	{"demo", "testdata/demo/demo.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
 	{"x86fpo", "testdata/demo/x86.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},
+	{"x86msvc", "testdata/demo/x86msvc.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin/x86msvc"}},
 	{"kernel-header-19045", shared + "/kernel/full-header-19045.dmp", true, nil},
 	{"hyperv-seed", hypervDump, false, []string{"-y", hypervSyms}},
 	{"hyperv-locks", hypervDump, false, []string{"-y", hypervSyms}},
@@ -216,6 +217,10 @@ func TestDemoDumpIsGenerated(t *testing.T) {
 	data, _ = os.ReadFile("testdata/demo/x86.dmp")
 	if !bytes.Equal(data, x86Bytes()) {
 		t.Fatal("testdata/demo/x86.dmp is stale: run go run ./testdata/gen/cmd")
+	}
+	data, _ = os.ReadFile("testdata/demo/x86msvc.dmp")
+	if !bytes.Equal(data, x86MSVCBytes()) {
+		t.Fatal("testdata/demo/x86msvc.dmp is stale: run go run ./testdata/gen/cmd")
 	}
 }
 

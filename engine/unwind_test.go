@@ -2,6 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ntdbg/ntdbg/engine/symbols"
@@ -172,6 +175,84 @@ func TestUnwindX86WithFPO(t *testing.T) {
 		}
 		if i > 0 && g.How != unwind.FrameProgram {
 			t.Errorf("frame %d found by %s, want %s", i, g.How, unwind.FrameProgram)
+		}
+	}
+}
+
+// TestUnwindX86MSVCRealignedFrame walks issue 10's stack from the
+// exception context (.ecxr): crash.exe's main has MSVC's realigned frame
+// (EBP biased 204 bytes below the saved EBP) and the FRAMEDATA program MSVC
+// writes for it with '=' glued to the next register, "$T0 $ebp 204 +
+// =$eip $T0 4 + ^ =$ebp $T0 ^ = $esp $T0 8 + =". Every frame, down to
+// ntdll's thread start, must be the generator's: EIP, ESP, EBP, EBX, ESI,
+// EDI, and the ChildEBP and RetAddr k shows (the slot below the return
+// address, and the caller's EIP).
+func TestUnwindX86MSVCRealignedFrame(t *testing.T) {
+	sc := demo.BuildX86MSVCScenario()
+	data := sc.Dump.Bytes()
+	tg, err := target.OpenMinidump(bytes.NewReader(data), int64(len(data)), "x86msvc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(tg)
+	syms := symbols.NewSymbols(tg, filepath.Join(demo.FixtureDir(), "x86msvc"))
+	syms.Lines = true
+	s.Symbols = syms
+	ev := tg.Event()
+	if ev == nil || ev.Context == nil || ev.Code != 0xC0000005 || len(ev.Params) != 2 || ev.Params[1] != uint64(sc.FaultAddress) {
+		t.Fatalf("exception stream: %+v", ev)
+	}
+	regs, err := ev.Context()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// main's hand-written line table names crash_main.S's own lines.
+	src, err := os.ReadFile(filepath.Join(demo.FixtureDir(), "..", "src", "x86msvc", "crash_main.S"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faultLine := 0
+	for n, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, "mov dword ptr [eax+8], ecx") {
+			faultLine = n + 1
+		}
+	}
+	got := s.Unwind(regs, 0)
+	if len(got) != len(sc.Frames) {
+		for _, g := range got {
+			t.Logf("%08x %08x %08x %s", g.FP, g.RetAddr, g.IP, g.How)
+		}
+		t.Fatalf("%d frames, want %d", len(got), len(sc.Frames))
+	}
+	for i, w := range sc.Frames {
+		g := got[i]
+		r := g.Regs.GPR
+		if uint32(g.IP) != w.EIP || uint32(g.SP) != w.ESP || uint32(r[target.RegBX]) != w.EBX || uint32(r[target.RegSI]) != w.ESI ||
+			uint32(r[target.RegDI]) != w.EDI || uint32(r[target.RegBP]) != w.EBP {
+			t.Errorf("frame %d (%s): eip %x esp %x ebx %x esi %x edi %x ebp %x\n want eip %x esp %x ebx %x esi %x edi %x ebp %x",
+				i, w.Function, g.IP, g.SP, r[target.RegBX], r[target.RegSI], r[target.RegDI], r[target.RegBP], w.EIP, w.ESP, w.EBX, w.ESI, w.EDI, w.EBP)
+		}
+		// The caller's ESP at its call is the return slot + 4.
+		wantRet, wantChild := uint32(0), sc.StartSlot+4-8
+		if i+1 < len(sc.Frames) {
+			wantRet, wantChild = sc.Frames[i+1].EIP, sc.Frames[i+1].ESP-8
+		}
+		if uint32(g.RetAddr) != wantRet || uint32(g.FP) != wantChild {
+			t.Errorf("frame %d (%s): ChildEBP %08x RetAddr %08x, want %08x %08x", i, w.Function, g.FP, g.RetAddr, wantChild, wantRet)
+		}
+		if i > 0 && g.How != unwind.FrameProgram {
+			t.Errorf("frame %d found by %s, want %s", i, g.How, unwind.FrameProgram)
+		}
+		m, name, _, ok := syms.Nearest(g.LookupIP())
+		if !ok || m.Name+"!"+name != w.Function {
+			t.Errorf("frame %d is %v!%q, want %s", i, m, name, w.Function)
+		}
+		l, ok := syms.Line(g.LookupIP())
+		if !ok {
+			t.Errorf("frame %d (%s) has no source line", i, w.Function)
+		}
+		if i == 0 && int(l.Line) != faultLine {
+			t.Errorf("frame 0 at %s line %d, want crash_main.S line %d (the store)", l.File, l.Line, faultLine)
 		}
 	}
 }

@@ -64,6 +64,7 @@ type Exception struct {
 	Address  uint64
 	Params   []uint64
 	Ctx      *Context
+	Ctx32    *Context32 // x86 dumps: the exception's x86 CONTEXT
 }
 
 // Dump describes the whole file.

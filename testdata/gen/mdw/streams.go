@@ -103,9 +103,11 @@ func (w *buf) unloadedList(mods []Module) (at, size uint32) {
 
 // exception writes MINIDUMP_EXCEPTION_STREAM (and its x64 context).
 func (w *buf) exception(e *Exception) (at, size uint32) {
-	var ctx uint32
-	if e.Ctx != nil {
-		ctx = w.context(e.Ctx)
+	var ctx, ctxSize uint32
+	if e.Ctx32 != nil {
+		ctx, ctxSize = w.context32(e.Ctx32), 0x2CC
+	} else if e.Ctx != nil {
+		ctx, ctxSize = w.context(e.Ctx), 0x4D0
 	}
 	w.align(4)
 	at = w.off()
@@ -124,11 +126,7 @@ func (w *buf) exception(e *Exception) (at, size uint32) {
 		}
 		w.u64(p)
 	}
-	if e.Ctx != nil {
-		w.u32(0x4D0)
-	} else {
-		w.u32(0)
-	}
+	w.u32(ctxSize)
 	w.u32(ctx)
 	return at, w.off() - at
 }
