@@ -548,3 +548,47 @@ func TestDpsSourceLines(t *testing.T) {
 		t.Errorf("dps with lines: %q", got)
 	}
 }
+
+// dt as real sessions print it (issue 10, which compared ntdbg with WinDbg
+// transcripts): signed integers in 0n decimal (msdocs dt--display-type-.md:
+// "signed numbers in base 10"), Void after untyped pointers, "(null) " with
+// its trailing space, `[4]  ""` for char arrays, dt -v's spelled-out
+// pointer, structure and bitfield types, and `dt module!pattern*` listing
+// type names (msdocs: "If Name ends with an asterisk (*), a list of all
+// matches is displayed").
+func TestDtFidelity(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, "dt ntdll!_RTL_CRITICAL_SECTION 00000092`cf31fb38")
+	for _, want := range []string{
+		"   +0x008 LockCount        : 0n-418\n",
+		"   +0x00c RecursionCount   : 0n1\n",
+		"   +0x010 OwningThread     : 0x00000000`000043d8 Void\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dt _RTL_CRITICAL_SECTION lacks %q:\n%s", want, got)
+		}
+	}
+	got = run(t, c, out, "dt ntdll!_PEB @$peb")
+	for _, want := range []string{"   +0x008 Mutant           : (null) \n", "   +0x004 Padding0         : [4]  \"\"\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dt _PEB lacks %q", want)
+		}
+	}
+	got = run(t, c, out, "dt -v ntdll!_PEB") + run(t, c, out, "dt -v ntdll!_TEB")
+	for _, want := range []string{
+		"struct _PEB, 12 elements, 0x40 bytes\n",
+		"   +0x018 Ldr              : Ptr64 to struct _PEB_LDR_DATA, 6 elements, 0x40 bytes\n",
+		"   +0x16b4 SafeThunkCall    : Bitfield Pos 0, 1 Bit\n",
+		"   +0x008 Mutant           : Ptr64 to Void\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dt -v lacks %q", want)
+		}
+	}
+	if got := run(t, c, out, "dt ntdll!_RTL_CRIT*"); got != "          ntdll!_RTL_CRITICAL_SECTION\n          ntdll!_RTL_CRITICAL_SECTION_DEBUG\n" {
+		t.Errorf("dt wildcard: %q", got)
+	}
+	if got := run(t, c, out, "dt ntdll!_NoSuch*"); !strings.Contains(got, "not found") {
+		t.Errorf("dt wildcard without a match: %q", got)
+	}
+}

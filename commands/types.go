@@ -65,6 +65,9 @@ func cmdDT(c *Ctx, inv *Invocation) error {
 	if !hasMod {
 		typName, modName = name, ""
 	}
+	if strings.ContainsAny(typName, "*?") {
+		return c.listTypes(modName, typName)
+	}
 	ref, err := c.S.Symbols.FindType(modName, typName)
 	if err != nil {
 		// A global variable: its type laid over its own address.
@@ -160,9 +163,12 @@ func (c *Ctx) dumpUDT(r *types.Ref, t types.Info, base uint64, hasAddr bool, lev
 		typ := c.typeName(r, m.Type)
 		line := fmt.Sprintf("%s+0x%03x %-16s : ", indent, m.Offset, m.Name)
 		mt := r.Resolve(m.Type)
-		if hasAddr {
+		switch {
+		case hasAddr:
 			line += c.memberValue(r, m.Type, base+m.Offset)
-		} else {
+		case o.verbose:
+			line += c.verboseType(r, m.Type)
+		default:
 			line += typ
 		}
 		c.Println(line)
@@ -214,10 +220,14 @@ func (c *Ctx) memberValue(r *types.Ref, ti uint32, addr uint64) string {
 		}
 		v := le(b)
 		if v == 0 {
-			return "(null)"
+			return "(null) "
 		}
 		pointee := c.typeName(r, t.Elem)
-		if pk := r.Resolve(t.Elem).Kind; !(pk.IsUDT() || pk == types.KindEnum) {
+		pt := r.Resolve(t.Elem)
+		if pt.Kind == types.KindBasic && pt.Index < 0x100 {
+			return c.pointerText(v, pt.Index)
+		}
+		if !(pt.Kind.IsUDT() || pt.Kind == types.KindEnum) {
 			return "0x" + c.ptr(v)
 		}
 		return "0x" + c.ptr(v) + " " + pointee
@@ -257,7 +267,7 @@ func (c *Ctx) memberValue(r *types.Ref, ti uint32, addr uint64) string {
 			if i := strings.IndexByte(string(b), 0); i >= 0 {
 				b = b[:i]
 			}
-			return fmt.Sprintf("[%d] \"%s\"", t.Size, target.Sanitize(string(b)))
+			return fmt.Sprintf("[%d]  \"%s\"", t.Size, target.Sanitize(string(b)))
 		}
 		// Other arrays show their length and the first element, as dt does.
 		n, es := r.ArrayLen(t)
@@ -284,11 +294,7 @@ func (c *Ctx) simpleValue(ti uint32, addr uint64) string {
 		if !ok {
 			return "????"
 		}
-		v := le(b)
-		if v == 0 {
-			return "(null)"
-		}
-		return "0x" + c.ptr(v)
+		return c.pointerText(le(b), ti&0xff)
 	}
 	kind := ti & 0xff
 	size := types.SimpleTypeSize(ti)
@@ -321,7 +327,7 @@ func (c *Ctx) simpleValue(ti uint32, addr uint64) string {
 		return "0"
 	case types.IsSigned(kind):
 		shift := 64 - 8*size
-		return fmt.Sprintf("%d", int64(v<<shift)>>shift)
+		return fmt.Sprintf("0n%d", int64(v<<shift)>>shift)
 	}
 	if v == 0 {
 		return "0"
@@ -355,4 +361,118 @@ func (c *Ctx) signatureSuffix(s symbols.SymbolInfo) string {
 		return " = " + cTypeName(r, s.Type)
 	}
 	return " = " + c.memberValue(r, s.Type, s.Addr)
+}
+
+// pointerText is a pointer to a basic type (kind is the pointee's basic
+// kind) as dt shows it: (null), Void after an untyped pointer, the string
+// after a char or wchar_t pointer.
+func (c *Ctx) pointerText(v uint64, kind uint32) string {
+	if v == 0 {
+		return "(null) "
+	}
+	p := "0x" + c.ptr(v)
+	switch {
+	case kind == 0x03:
+		return p + " Void"
+	case kind == 0x10 || kind == 0x20 || kind == 0x70 || kind == 0x7c:
+		return p + "  \"" + c.previewString(v, false) + "\""
+	case kind == 0x71 || kind == 0x7a:
+		return p + "  \"" + c.previewString(v, true) + "\""
+	}
+	return p
+}
+
+// previewString reads a NUL-terminated string (at most 256 characters) for
+// a pointer's preview; unreadable memory says so as WinDbg does.
+func (c *Ctx) previewString(addr uint64, wide bool) string {
+	const max = 256
+	unit := uint64(1)
+	if wide {
+		unit = 2
+	}
+	var out []rune
+	for i := uint64(0); i < max; i++ {
+		v, err := c.S.ReadUint(addr+i*unit, int(unit))
+		if err != nil {
+			if i == 0 {
+				return "--- memory read error at address 0x" + c.ptr(addr) + " ---"
+			}
+			break
+		}
+		if v == 0 {
+			break
+		}
+		out = append(out, rune(v))
+	}
+	return target.Sanitize(string(out))
+}
+
+// verboseType is dt -v's type column: pointers spelled out to their
+// target, structures with their member count and size, bitfields with
+// their position and width.
+func (c *Ctx) verboseType(r *types.Ref, ti uint32) string {
+	return c.verboseTypeDepth(r, ti, 0)
+}
+
+func (c *Ctx) verboseTypeDepth(r *types.Ref, ti uint32, depth int) string {
+	if depth > 8 {
+		return c.typeName(r, ti)
+	}
+	ptrWord := "Ptr64"
+	if c.S.Target.Arch().PtrSize() == 4 {
+		ptrWord = "Ptr32"
+	}
+	if ti < 0x1000 && (ti>>8)&7 != 0 {
+		if ti&0xff == 0x03 {
+			return ptrWord + " to Void"
+		}
+		return ptrWord + " to " + c.typeName(r, ti&0xff)
+	}
+	t := r.Resolve(ti)
+	switch t.Kind {
+	case types.KindPointer:
+		return ptrWord + " to " + c.verboseTypeDepth(r, t.Elem, depth+1)
+	case types.KindStruct, types.KindClass, types.KindUnion:
+		kind := map[types.Kind]string{types.KindStruct: "struct", types.KindClass: "class", types.KindUnion: "union"}[t.Kind]
+		return fmt.Sprintf("%s %s, %d elements, 0x%x bytes", kind, t.Name, t.Count, t.Size)
+	case types.KindEnum:
+		return fmt.Sprintf("Enum %s,  %d total enums", t.Name, len(r.Enumerators(t.Index)))
+	case types.KindBitfield:
+		unit := "Bits"
+		if t.BitLen == 1 {
+			unit = "Bit"
+		}
+		return fmt.Sprintf("Bitfield Pos %d, %d %s", t.BitPos, t.BitLen, unit)
+	case types.KindArray:
+		n, _ := r.ArrayLen(t)
+		return fmt.Sprintf("[%d] %s", n, c.verboseTypeDepth(r, t.Elem, depth+1))
+	case types.KindBasic:
+		if t.Index == 0x03 {
+			return "Void"
+		}
+	}
+	return c.typeName(r, ti)
+}
+
+// listTypes is `dt module!pattern`: every matching type name, one a line.
+func (c *Ctx) listTypes(modName, pattern string) error {
+	match := func(n string) bool { return wildMatch(pattern, n) }
+	found := false
+	for _, m := range c.S.Target.Modules() {
+		if modName != "" && !strings.EqualFold(m.Name, modName) {
+			continue
+		}
+		names, err := c.S.Symbols.TypeNames(m, match)
+		if err != nil && len(names) == 0 {
+			continue
+		}
+		for _, n := range names {
+			found = true
+			c.Printf("          %s!%s\n", m.Name, target.Sanitize(n))
+		}
+	}
+	if !found {
+		return fmt.Errorf("Symbol %s!%s not found.", modName, pattern)
+	}
+	return nil
 }

@@ -657,3 +657,27 @@ func (tt *TypeTable) Resolve(ty *Type) *Type {
 	}
 	return ty
 }
+
+// UDTNames lists the names of every defined (non-forward) class, structure,
+// union and enum, each once, in type-index order.
+func (tt *TypeTable) UDTNames() ([]string, error) {
+	t := tt.t
+	seen := map[string]bool{}
+	var out []string
+	for ti := t.begin; ti < t.end; ti++ {
+		leaf, _, err := t.raw(ti)
+		if err != nil {
+			return out, err
+		}
+		switch leaf {
+		case LF_CLASS, LF_STRUCTURE, LF_INTERFACE, LF_UNION, LF_ENUM, LF_CLASS2, LF_STRUCTURE2, LF_UNION2, LF_INTERFACE2:
+			ty, err := tt.Type(ti)
+			if err != nil || ty.IsFwdRef() || ty.Name == "" || seen[ty.Name] {
+				continue
+			}
+			seen[ty.Name] = true
+			out = append(out, ty.Name)
+		}
+	}
+	return out, nil
+}

@@ -24,6 +24,8 @@ type Provider interface {
 	Match(m *target.Module, match func(string) bool) []SymbolInfo
 	// FindType finds a structure, union or enum by name ("" module: all modules).
 	FindType(module, name string) (*types.Ref, error)
+	// TypeNames lists a module's type names that match (for `dt mod!pat*`).
+	TypeNames(m *target.Module, match func(string) bool) ([]string, error)
 	// TypeRefFor wraps a type index of a module's type information.
 	TypeRefFor(m *target.Module, ti uint32) (*types.Ref, error)
 	// Get is a module's symbol state, without loading anything.
@@ -166,3 +168,5 @@ func (s *Symbols) Reproducible(m *target.Module) bool {
 	img := s.Image(m)
 	return img != nil && img.Reproducible()
 }
+
+func (Null) TypeNames(*target.Module, func(string) bool) ([]string, error) { return nil, nil }

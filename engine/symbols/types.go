@@ -42,3 +42,24 @@ func (s *Symbols) TypeRefFor(m *target.Module, ti uint32) (*types.Ref, error) {
 	}
 	return types.NewRef(m, tt, t), nil
 }
+
+// TypeNames lists a module's user type names (structures, unions, classes,
+// enums) whose names match, for `dt module!pattern`.
+func (s *Symbols) TypeNames(m *target.Module, match func(string) bool) ([]string, error) {
+	tt, err := s.Types(m)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := tt.(interface{ UDTNames() ([]string, error) })
+	if !ok {
+		return nil, fmt.Errorf("the type source of %s cannot list its types", m.Name)
+	}
+	all, err := l.UDTNames()
+	var out []string
+	for _, n := range all {
+		if match(n) {
+			out = append(out, n)
+		}
+	}
+	return out, err
+}

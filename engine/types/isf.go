@@ -281,3 +281,13 @@ func (t *ISFTable) FindUDT(name string) (*pdb.Type, error) {
 
 // Resolve returns the type itself: ISF has no forward references.
 func (t *ISFTable) Resolve(ty *pdb.Type) *pdb.Type { return ty }
+
+// UDTNames lists the ISF file's user types and enumerations by name.
+func (t *ISFTable) UDTNames() ([]string, error) {
+	out := make([]string, 0, len(t.byName))
+	for n := range t.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
