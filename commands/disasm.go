@@ -152,13 +152,17 @@ func (c *Ctx) basicBlocks(start, end uint64) {
 	for a := start; a < end && len(addrs) < 0x10000; {
 		buf := make([]byte, 16)
 		n, _ := c.S.Mem().ReadVirtual(buf, a)
-		inst, err := x86asm.Decode(buf[:n], mode)
+		length, inst := c.instLen(buf[:n], mode)
 		addrs = append(addrs, a)
-		if err != nil || inst.Len == 0 {
+		if length == 0 {
 			a++
 			continue
 		}
-		next := a + uint64(inst.Len)
+		next := a + uint64(length)
+		if inst == nil { // VEX and EVEX instructions do not branch
+			a = next
+			continue
+		}
 		switch inst.Op {
 		case x86asm.RET, x86asm.JMP, x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JNE, x86asm.JG, x86asm.JGE,
 			x86asm.JL, x86asm.JLE, x86asm.JO, x86asm.JNO, x86asm.JS, x86asm.JNS, x86asm.JP, x86asm.JNP, x86asm.JECXZ, x86asm.JRCXZ, x86asm.JCXZ:

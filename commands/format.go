@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"github.com/ntdbg/ntdbg/engine/disasm"
 	"github.com/ntdbg/ntdbg/engine/target"
 )
 
@@ -58,32 +59,155 @@ func (c *Ctx) symbolize(addr uint64) string {
 func (c *Ctx) disasmLine(addr uint64) (string, int) {
 	buf := make([]byte, 16)
 	n, _ := c.S.Mem().ReadVirtual(buf, addr)
-	buf = buf[:n]
-	mode := 64
-	if c.S.Target.Arch() == target.ArchX86 {
-		mode = 32
-	}
-	inst, err := x86asm.Decode(buf, mode)
-	if err != nil || inst.Len == 0 {
-		if n == 0 {
+	return c.disasmBytes(buf[:n], addr)
+}
+
+// disasmBytes is disasmLine on bytes already read from addr.
+func (c *Ctx) disasmBytes(buf []byte, addr uint64) (string, int) {
+	text, length := c.decodeText(buf, addr)
+	if length == 0 {
+		if len(buf) == 0 {
 			return fmt.Sprintf("%s %-16s%s", c.ptr(addr), "??", "???"), 1
 		}
 		return fmt.Sprintf("%s %-16s%s", c.ptr(addr), fmt.Sprintf("%02x", buf[0]), "???"), 1
 	}
 	var hexb strings.Builder
-	for _, b := range buf[:inst.Len] {
+	for _, b := range buf[:length] {
 		fmt.Fprintf(&hexb, "%02x", b)
 	}
-	text := c.formatInst(inst, addr)
 	mn, ops, _ := strings.Cut(text, " ")
 	bytesCol := fmt.Sprintf("%-16s", hexb.String())
 	if hexb.Len() >= 16 {
 		bytesCol += " " // long encodings push the mnemonic right, one space apart
 	}
 	if ops == "" {
-		return fmt.Sprintf("%s %s%s", c.ptr(addr), bytesCol, mn), inst.Len
+		return fmt.Sprintf("%s %s%s", c.ptr(addr), bytesCol, mn), length
 	}
-	return fmt.Sprintf("%s %s%-7s %s", c.ptr(addr), bytesCol, mn, ops), inst.Len
+	return fmt.Sprintf("%s %s%-7s %s", c.ptr(addr), bytesCol, mn, ops), length
+}
+
+// decodeText decodes one instruction: its text and length, or length 0
+// when the bytes do not decode. On 64-bit targets VEX and EVEX encodings go
+// to engine/disasm first (x86asm misdecodes some and knows no EVEX); one it
+// does not know keeps its length and prints as x86asm has it when x86asm
+// agrees on the length, else as ???.
+func (c *Ctx) decodeText(buf []byte, addr uint64) (string, int) {
+	mode := 64
+	if c.S.Target.Arch() == target.ArchX86 {
+		mode = 32
+	}
+	known := 0
+	if mode == 64 {
+		vi, err := disasm.Decode(buf)
+		if err == nil {
+			return c.formatVEX(vi, addr), vi.Len
+		}
+		if err == disasm.ErrUnknown {
+			known = vi.Len
+		}
+	}
+	inst, err := x86asm.Decode(buf, mode)
+	if err != nil || inst.Len == 0 || known != 0 && inst.Len != known {
+		return "???", known
+	}
+	return c.formatInst(inst, addr), inst.Len
+}
+
+// instLen is the length of the instruction at the start of buf (0 when it
+// does not decode) and, for x86asm's decodings, the instruction.
+func (c *Ctx) instLen(buf []byte, mode int) (int, *x86asm.Inst) {
+	if mode == 64 {
+		vi, err := disasm.Decode(buf)
+		if err == nil || err == disasm.ErrUnknown && vi.Len > 0 {
+			return vi.Len, nil
+		}
+	}
+	inst, err := x86asm.Decode(buf, mode)
+	if err != nil {
+		return 0, nil
+	}
+	return inst.Len, &inst
+}
+
+var vexMemSize = map[int]string{1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tbyte", 16: "xmmword", 32: "ymmword", 64: "zmmword"}
+
+// formatVEX prints a VEX or EVEX instruction as formatInst prints the rest:
+// no space after commas, `h` numbers, RIP-relative operands as absolute
+// addresses, EVEX masks as {k1}{z} on the first operand, broadcasts {1to16}.
+func (c *Ctx) formatVEX(in disasm.Inst, pc uint64) string {
+	var ops []string
+	for i, a := range in.Args {
+		var s string
+		switch a := a.(type) {
+		case disasm.Reg:
+			s = string(a)
+		case disasm.Imm:
+			s = masmHex(uint64(a))
+		case disasm.Mem:
+			s = c.vexMem(a, pc+uint64(in.Len))
+		}
+		if i == 0 && in.Mask != 0 {
+			s += fmt.Sprintf("{k%d}", in.Mask)
+		}
+		if i == 0 && in.Zero {
+			s += "{z}"
+		}
+		ops = append(ops, s)
+	}
+	if in.Rounding != "" {
+		ops = append(ops, in.Rounding)
+	}
+	if len(ops) == 0 {
+		return in.Op
+	}
+	return in.Op + " " + strings.Join(ops, ",")
+}
+
+// vexMem prints a memory operand: `ymmword ptr [rax+rcx*4+20h]`, with a
+// RIP-relative one as its target `[module!sym (00007fff`97c01234)]`.
+func (c *Ctx) vexMem(m disasm.Mem, next uint64) string {
+	var b strings.Builder
+	if sz, ok := vexMemSize[m.Size]; ok {
+		b.WriteString(sz + " ptr ")
+	}
+	if m.Seg != "" {
+		b.WriteString(m.Seg + ":")
+	}
+	b.WriteString("[")
+	switch {
+	case m.Base == "rip":
+		dest := next + uint64(m.Disp)
+		where := c.ptr(dest)
+		if sym := c.symbolize(dest); sym != "" {
+			where = sym + " (" + where + ")"
+		}
+		b.WriteString(where)
+	default:
+		sep := ""
+		if m.Base != "" {
+			b.WriteString(m.Base)
+			sep = "+"
+		}
+		if m.Index != "" {
+			fmt.Fprintf(&b, "%s%s*%d", sep, m.Index, m.Scale)
+			sep = "+"
+		}
+		switch {
+		case m.Disp < 0 && sep != "":
+			b.WriteString("-" + masmHex(uint64(-m.Disp)))
+		case m.Disp != 0 || sep == "":
+			if sep == "" {
+				b.WriteString(masmHex(uint64(m.Disp) & 0xffffffff))
+			} else {
+				b.WriteString(sep + masmHex(uint64(m.Disp)))
+			}
+		}
+	}
+	b.WriteString("]")
+	if m.Bcst != 0 {
+		fmt.Fprintf(&b, "{1to%d}", m.Bcst)
+	}
+	return b.String()
 }
 
 var hexNum = regexp.MustCompile(`0x[0-9a-f]+`)
@@ -126,6 +250,7 @@ func (c *Ctx) formatInst(inst x86asm.Inst, pc uint64) string {
 		}
 	}
 	s = strings.ReplaceAll(s, ", ", ",")
+	s = strings.ReplaceAll(s, " {", "{")   // EVEX masks: zmm1{k1}{z}
 	s = barePtr.ReplaceAllString(s, "$1[") // lea has no operand size
 	for _, a := range inst.Args {
 		if mem, ok := a.(x86asm.Mem); ok && mem.Base == x86asm.RIP && mem.Index == 0 {

@@ -1,0 +1,71 @@
+package disasm
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestDecode(t *testing.T) {
+	for _, tc := range []struct {
+		code []byte
+		op   string
+		n    int
+		args int
+	}{
+		{[]byte{0xc5, 0xf8, 0x77, 0xc3}, "vzeroupper", 3, 0},
+		{[]byte{0x62, 0xf1, 0xfe, 0x48, 0x6f, 0x06}, "vmovdqu64", 6, 2},
+		{[]byte{0xc4, 0xe2, 0x7d, 0x59, 0x1d, 0x34, 0x12, 0x00, 0x00}, "vpbroadcastq", 9, 2},
+		{[]byte{0x64, 0x67, 0xc5, 0xfc, 0x28, 0x00}, "vmovaps", 6, 2},
+	} {
+		in, err := Decode(tc.code)
+		if err != nil || in.Op != tc.op || in.Len != tc.n || len(in.Args) != tc.args {
+			t.Errorf("% x: %+v %v, want %s of %d bytes", tc.code, in, err, tc.op, tc.n)
+		}
+	}
+	in, _ := Decode([]byte{0xc4, 0xe2, 0x7d, 0x59, 0x1d, 0x34, 0x12, 0x00, 0x00})
+	if m := in.Args[1].(Mem); m.Base != "rip" || m.Disp != 0x1234 || m.Size != 8 {
+		t.Errorf("RIP-relative operand %+v", m)
+	}
+	in, _ = Decode([]byte{0x62, 0xf1, 0x75, 0x48, 0xfe, 0x40, 0xfe}) // vpaddd zmm0,zmm1,[rax-80h]
+	if m := in.Args[2].(Mem); m.Disp != -0x80 {
+		t.Errorf("disp8*N: %+v", m)
+	}
+	for _, b := range [][]byte{{0x48, 0x89, 0xc8}, {0x90}, {}} {
+		if _, err := Decode(b); !errors.Is(err, ErrNotVEX) {
+			t.Errorf("% x: %v, want ErrNotVEX", b, err)
+		}
+	}
+	if _, err := Decode([]byte{0x62, 0xf1}); !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated EVEX: %v", err)
+	}
+}
+
+// FuzzVEXDecode checks that no input panics and that every decoding (or
+// known length of an unknown instruction) is 1..15 bytes within the input.
+func FuzzVEXDecode(f *testing.F) {
+	for _, s := range [][]byte{
+		{0xc5, 0xf8, 0x77},
+		{0x62, 0xf1, 0xfe, 0x48, 0x6f, 0x06},
+		{0xc4, 0xe2, 0x7d, 0x59, 0x1d, 0x34, 0x12, 0x00, 0x00},
+		{0x62, 0xf1, 0x6c, 0xd9, 0x58, 0x48, 0x10},
+		{0x62, 0xf3, 0x75, 0x48, 0x25, 0xc2, 0xfe},
+		{0xc4, 0xe3, 0x75, 0x4a, 0xc2, 0x30},
+		{0x62, 0x81, 0xfe, 0x48, 0x6f, 0x64, 0xf7, 0x04},
+		{0x65, 0x67, 0xc4, 0xe2, 0xe0, 0xf2, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00},
+		{0xc5, 0xf8, 0x92, 0xc8},
+		{0x62, 0xf1, 0x74, 0x18, 0x58, 0xc2},
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in, err := Decode(b)
+		if err == nil || errors.Is(err, ErrUnknown) && in.Len != 0 {
+			if in.Len < 1 || in.Len > 15 || in.Len > len(b) {
+				t.Fatalf("% x: length %d (%v)", b, in.Len, err)
+			}
+		}
+		if err == nil && in.Op == "" {
+			t.Fatalf("% x: no mnemonic", b)
+		}
+	})
+}
