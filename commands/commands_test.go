@@ -592,3 +592,35 @@ func TestDtFidelity(t *testing.T) {
 		t.Errorf("dt wildcard without a match: %q", got)
 	}
 }
+
+// kp shows char and wchar_t pointer parameters with their string, and
+// unreadable strings as WinDbg's `--- memory read error at address ... ---`
+// (issue 10; the golden sigsegv transcript holds the unreadable case).
+func TestCharPreview(t *testing.T) {
+	c, out := newCtx(t)
+	if got := c.charPreview(0, 0x70); got != "0x00000000`00000000" {
+		t.Errorf("null char pointer: %q", got)
+	}
+	peb, _ := c.S.PEB()
+	_ = out
+	// ImagePathName.Buffer of the process parameters is a wchar_t string.
+	buf, err := c.S.ReadPointer(mustPointer(t, c, peb+0x20) + 0x68)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.charPreview(buf, 0x71); !strings.HasSuffix(got, " \"C:\\Windows\\system32\\vmms.exe\"") {
+		t.Errorf("wchar_t preview: %q", got)
+	}
+	if got := c.charPreview(0x1234, 0x70); got != "0x00000000`00001234 \"--- memory read error at address 0x00000000`00001234 ---\"" {
+		t.Errorf("unreadable: %q", got)
+	}
+}
+
+func mustPointer(t *testing.T, c *Ctx, a uint64) uint64 {
+	t.Helper()
+	v, err := c.S.ReadPointer(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

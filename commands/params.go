@@ -82,6 +82,9 @@ func (c *Ctx) scalarText(ref *types.Ref, ti uint32, v uint64) string {
 	if ti >= 0x1000 {
 		switch t := ref.Resolve(ti); t.Kind {
 		case types.KindPointer:
+			if e := ref.Resolve(t.Elem); e.Kind == types.KindBasic && e.Index < 0x100 {
+				return c.charPreview(v, e.Index)
+			}
 			return "0x" + c.ptr(v)
 		case types.KindEnum:
 			return fmt.Sprintf("0n%d", int64(v))
@@ -93,7 +96,7 @@ func (c *Ctx) scalarText(ref *types.Ref, ti uint32, v uint64) string {
 		}
 	}
 	if (ti>>8)&7 != 0 {
-		return "0x" + c.ptr(v)
+		return c.charPreview(v, ti&0xff)
 	}
 	size := types.SimpleTypeSize(ti)
 	if size > 0 && size < 8 {
@@ -137,4 +140,20 @@ func (c *Ctx) paramList(f *unwind.Frame, perLine bool) (string, bool) {
 		return "(void)", true
 	}
 	return "(" + strings.Join(parts, ", ") + ")", true
+}
+
+// charPreview is a pointer parameter as kp shows it: char and wchar_t
+// pointers carry their string (`0x00000000`00401000 "text"`).
+func (c *Ctx) charPreview(v uint64, kind uint32) string {
+	p := "0x" + c.ptr(v)
+	if v == 0 {
+		return p
+	}
+	switch kind {
+	case 0x10, 0x20, 0x70, 0x7c:
+		return p + " \"" + c.previewString(v, false) + "\""
+	case 0x71, 0x7a:
+		return p + " \"" + c.previewString(v, true) + "\""
+	}
+	return p
 }
