@@ -236,3 +236,20 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 		t.Errorf("escaped names missing:\n%s", out)
 	}
 }
+
+// x86 kv and kf as the k page lays them out
+// (../shared/docs/msdocs/debuggercmds/k--kb--kc--kd--kp--kp--kv--display-stack-backtrace-.md and
+// windbg-reference.md's k section): kv's `(FPO: ...)` follows the call site,
+// before the source line, and a frame without a symbol (module+offset) gets
+// none; kf has the Memory column, the bytes between adjacent ChildEBPs.
+func TestX86KvAndKfLayout(t *testing.T) {
+	out, code := transcript(t, "testdata/demo/x86msvc.dmp", ".ecxr\nkv\nkf\nq\n", "-lines", "-y", "testdata/fixtures/bin/x86msvc")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	mustContain(t, out, "crash!main+0x2c (FPO: [2,72,1]) [d:\\ntdbg\\fixtures\\src\\x86msvc\\crash_main.S @ 38] \n", "kv: FPO before the line")
+	mustContain(t, out, " #   Memory  ChildEBP RetAddr  \n00           00cfff94 00401044 crash!main+0x2c", "kf header and frame 0")
+	mustContain(t, out, "\n01        18 00cfffac 00401065 crash!__scrt_common_main_seh+0x14", "kf: 00cfffac-00cfff94")
+	out, _ = transcript(t, "testdata/demo/x86msvc.dmp", ".ecxr\nkv\nq\n", "-y", t.TempDir())
+	mustContain(t, out, "00000000 crash+0x109c\n", "kv: no FPO text on a frame without a symbol")
+}

@@ -146,6 +146,8 @@ func cmdK(c *Ctx, inv *Invocation) error {
 		c.Println(" # Child-SP          RetAddr               Call Site")
 	case o.args:
 		c.Println(" # ChildEBP RetAddr  Args to Child              ")
+	case o.mem:
+		c.Println(" #   Memory  ChildEBP RetAddr  ")
 	default:
 		c.Println(" # ChildEBP RetAddr  ")
 	}
@@ -160,11 +162,15 @@ func cmdK(c *Ctx, inv *Invocation) error {
 		if o.params {
 			site = c.withParams(f, site, o.paramLines)
 		}
+		if o.verbose && !x64 {
+			// x86 kv: the FPO text follows the call site, before the source
+			// line; frames without a symbol get none.
+			if _, sym, _, ok := c.S.Symbols.Nearest(f.LookupIP()); ok && sym != "" {
+				site += " " + fpoText(f)
+			}
+		}
 		if !o.noLines {
 			site += c.sourceSuffix(f)
-		}
-		if o.verbose && c.S.Target.Arch() == target.ArchX86 {
-			site = strings.TrimRight(site, " ") + " " + fpoText(f)
 		}
 		c.Println(c.frameLine(frames, i, o, site))
 	}
@@ -214,6 +220,14 @@ func (c *Ctx) frameLine(frames []unwind.Frame, i int, o kOpts, site string) stri
 		return row + site
 	}
 	row := fmt.Sprintf("%02x %08x %08x ", i, uint32(f.FP), uint32(f.RetAddr))
+	if o.mem && !o.args {
+		// kf: the bytes between this frame's ChildEBP and the previous one's.
+		mem := ""
+		if i > 0 {
+			mem = fmt.Sprintf("%x", uint32(f.FP-frames[i-1].FP))
+		}
+		row = fmt.Sprintf("%02x %9s %08x %08x ", i, mem, uint32(f.FP), uint32(f.RetAddr))
+	}
 	if o.args {
 		var args []string
 		for k := uint64(2); k <= 4; k++ {
