@@ -36,6 +36,9 @@ func (c *Ctx) disasm(addr uint64, count int, end uint64) uint64 {
 		lastFn = fn
 		line, n := c.disasmLine(addr)
 		c.Println(line)
+		if !c.codeReadable(addr) {
+			break // WinDbg's u stops at the first unreadable byte: one `??  ???` line
+		}
 		addr += uint64(n)
 		if i > 0x10000 {
 			break
@@ -93,7 +96,7 @@ func cmdUB(c *Ctx, inv *Invocation) error {
 	for back := uint64(1); back <= uint64(count)*15 && back <= start; back++ {
 		var starts []uint64
 		a := start - back
-		for a < start {
+		for a < start && c.codeReadable(a) {
 			starts = append(starts, a)
 			_, n := c.disasmLine(a)
 			a += uint64(n)
@@ -136,13 +139,24 @@ func cmdUF(c *Ctx, inv *Invocation) error {
 	if start == 0 {
 		return fmt.Errorf("No code found, aborting")
 	}
-	c.basicBlocks(start, end)
-	return nil
+	return c.basicBlocks(start, end)
+}
+
+// codeReadable says whether the byte at addr can be read.
+func (c *Ctx) codeReadable(addr uint64) bool {
+	var b [1]byte
+	n, _ := c.S.Mem().ReadVirtual(b[:], addr)
+	return n == 1
 }
 
 // basicBlocks prints a function as uf does: its basic blocks, each after a
-// blank line and a `symbol+offset:` label, in address order.
-func (c *Ctx) basicBlocks(start, end uint64) {
+// blank line and a `symbol+offset:` label, in address order. Code that
+// cannot be read ends the walk with one `??  ???` line, as u does; when the
+// first byte cannot be read there is no function: No code found, aborting.
+func (c *Ctx) basicBlocks(start, end uint64) error {
+	if !c.codeReadable(start) {
+		return fmt.Errorf("No code found, aborting")
+	}
 	mode := 64
 	if c.S.Target.Arch() == target.ArchX86 {
 		mode = 32
@@ -150,6 +164,10 @@ func (c *Ctx) basicBlocks(start, end uint64) {
 	leaders := map[uint64]bool{start: true}
 	var addrs []uint64
 	for a := start; a < end && len(addrs) < 0x10000; {
+		if !c.codeReadable(a) {
+			addrs = append(addrs, a)
+			break
+		}
 		buf := make([]byte, 16)
 		n, _ := c.S.Mem().ReadVirtual(buf, a)
 		length, inst := c.instLen(buf[:n], mode)
@@ -187,4 +205,5 @@ func (c *Ctx) basicBlocks(start, end uint64) {
 		line, _ := c.disasmLine(a)
 		c.Println(line)
 	}
+	return nil
 }
