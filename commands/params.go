@@ -23,19 +23,17 @@ func (c *Ctx) paramReg(f *unwind.Frame, p symbols.Param) (uint64, bool) {
 	return f.Regs.GPR[p.Reg], true
 }
 
-// paramValue renders one parameter of a frame as `type name = value`.
-func (c *Ctx) paramValue(f *unwind.Frame, ref *types.Ref, p symbols.Param) string {
-	typ := cTypeName(ref, p.Type)
-	unavailable := fmt.Sprintf("%s %s = <value unavailable>", typ, p.Name)
-	var addr uint64
+// varAddr locates a variable in a frame: its address, or inReg when it
+// lives in a register; ok is false when the frame does not know it.
+func (c *Ctx) varAddr(f *unwind.Frame, p symbols.Param) (addr uint64, inReg, ok bool) {
 	x64 := c.S.Target.Arch() == target.ArchAMD64
 	switch p.Kind {
 	case symbols.LocRegRel:
 		base, ok := c.paramReg(f, p)
 		if !ok {
-			return unavailable
+			return 0, false, false
 		}
-		addr = base + uint64(int64(p.Offset))
+		return base + uint64(int64(p.Offset)), false, true
 	case symbols.LocFrameRel:
 		var base uint64
 		switch {
@@ -50,21 +48,35 @@ func (c *Ctx) paramValue(f *unwind.Frame, ref *types.Ref, p symbols.Param) strin
 		case p.FrameReg == 3:
 			base = f.Regs.GPR[target.RegBX]
 		default:
-			return unavailable
+			return 0, false, false
 		}
-		addr = base + uint64(int64(p.Offset))
+		return base + uint64(int64(p.Offset)), false, true
 	case symbols.LocRegister:
-		v, ok := c.paramReg(f, p)
-		if !ok {
-			return unavailable
-		}
-		return fmt.Sprintf("%s %s = %s", typ, p.Name, c.scalarText(ref, p.Type, v))
-	default:
+		_, ok := c.paramReg(f, p)
+		return 0, true, ok
+	}
+	return 0, false, false
+}
+
+// paramValue renders one parameter of a frame as `type name = value`.
+func (c *Ctx) paramValue(f *unwind.Frame, ref *types.Ref, p symbols.Param) string {
+	return fmt.Sprintf("%s %s = %s", cTypeName(ref, p.Type), p.Name, c.varValue(f, ref, p))
+}
+
+// varValue is a variable's value in a frame, as kp and dv print it.
+func (c *Ctx) varValue(f *unwind.Frame, ref *types.Ref, p symbols.Param) string {
+	const unavailable = "<value unavailable>"
+	addr, inReg, ok := c.varAddr(f, p)
+	if !ok {
 		return unavailable
+	}
+	if inReg {
+		v, _ := c.paramReg(f, p)
+		return c.scalarText(ref, p.Type, v)
 	}
 	size := ref.TypeSize(p.Type)
 	if t := ref.Resolve(p.Type); t.Kind.IsUDT() || t.Kind == types.KindArray {
-		return fmt.Sprintf("%s %s = %s", typ, p.Name, typ)
+		return cTypeName(ref, p.Type)
 	}
 	if size == 0 || size > 8 {
 		return unavailable
@@ -73,7 +85,7 @@ func (c *Ctx) paramValue(f *unwind.Frame, ref *types.Ref, p symbols.Param) strin
 	if !ok {
 		return unavailable
 	}
-	return fmt.Sprintf("%s %s = %s", typ, p.Name, c.scalarText(ref, p.Type, le(b)))
+	return c.scalarText(ref, p.Type, le(b))
 }
 
 // scalarText formats a scalar the way kp does: 0n decimal for signed

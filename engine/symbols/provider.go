@@ -20,6 +20,8 @@ type Provider interface {
 	// Params lists the parameters of the function holding addr, with the
 	// type information that names their types.
 	Params(addr uint64) ([]Param, *types.Ref, bool)
+	// Locals is Params followed by the function's other local variables.
+	Locals(addr uint64) ([]Param, *types.Ref, bool)
 	// Match lists a module's symbols whose names match.
 	Match(m *target.Module, match func(string) bool) []SymbolInfo
 	// FindType finds a structure, union or enum by name ("" module: all modules).
@@ -170,3 +172,5 @@ func (s *Symbols) Reproducible(m *target.Module) bool {
 }
 
 func (Null) TypeNames(*target.Module, func(string) bool) ([]string, error) { return nil, nil }
+
+func (Null) Locals(uint64) ([]Param, *types.Ref, bool) { return nil, nil, false }

@@ -798,7 +798,13 @@ func locatedAt(p pdb.Param, seg uint16, off uint32) pdb.Param {
 // Params returns the parameters of the function holding addr, from private
 // symbols, with the type table to read them by. Only records flagged as
 // parameters, or (MSVC's S_REGREL32) the first N for an N-argument function.
-func (s *Symbols) Params(addr uint64) ([]Param, *types.Ref, bool) {
+func (s *Symbols) Params(addr uint64) ([]Param, *types.Ref, bool) { return s.variables(addr, false) }
+
+// Locals lists a function's parameters (IsParam set) and then its other
+// local variables, located at addr, for dv.
+func (s *Symbols) Locals(addr uint64) ([]Param, *types.Ref, bool) { return s.variables(addr, true) }
+
+func (s *Symbols) variables(addr uint64, locals bool) ([]Param, *types.Ref, bool) {
 	var m *target.Module
 	for _, mm := range s.target.Modules() {
 		if mm.Contains(addr) {
@@ -832,9 +838,22 @@ func (s *Symbols) Params(addr uint64) ([]Param, *types.Ref, bool) {
 	}
 	var out []pdb.Param
 	off := e.off + (rva - e.rva)
-	for _, p := range all {
+	taken := make([]bool, len(all))
+	for i, p := range all {
 		if p.IsParam || (p.Kind == pdb.LocRegRel && !anyFlagged(all) && nargs >= 0 && len(out) < nargs) {
+			p.IsParam = true
 			out = append(out, locatedAt(p, e.seg, off))
+			taken[i] = true
+		}
+	}
+	if locals {
+		// dv: after the parameters, every other variable of the function's
+		// outer scope, each located at this address.
+		for i, p := range all {
+			if !taken[i] {
+				p.IsParam = false
+				out = append(out, locatedAt(p, e.seg, off))
+			}
 		}
 	}
 	return convertParams(s.target.Arch(), out), ref, true
