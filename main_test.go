@@ -247,7 +247,7 @@ func TestX86KvAndKfLayout(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	mustContain(t, out, "crash!main+0x2c (FPO: [2,72,1]) [d:\\ntdbg\\fixtures\\src\\x86msvc\\crash_main.S @ 38] \n", "kv: FPO before the line")
+	mustContain(t, out, "crash!main+0x2c (FPO: [2,72,1]) (CONV: cdecl) [d:\\ntdbg\\fixtures\\src\\x86msvc\\crash_main.S @ 38] \n", "kv: FPO before the line")
 	mustContain(t, out, " #   Memory  ChildEBP RetAddr  \n00           00cfff94 00401044 crash!main+0x2c", "kf header and frame 0")
 	mustContain(t, out, "\n01        18 00cfffac 00401065 crash!__scrt_common_main_seh+0x14", "kf: 00cfffac-00cfff94")
 	out, _ = transcript(t, "testdata/demo/x86msvc.dmp", ".ecxr\nkv\nq\n", "-y", t.TempDir())

@@ -167,6 +167,9 @@ func cmdK(c *Ctx, inv *Invocation) error {
 			// line; frames without a symbol get none.
 			if _, sym, _, ok := c.S.Symbols.Nearest(f.LookupIP()); ok && sym != "" {
 				site += " " + fpoText(f)
+				if conv, ok := c.callConv(f); ok {
+					site += " (CONV: " + conv + ")"
+				}
 			}
 		}
 		if !o.noLines {
@@ -184,6 +187,16 @@ func fpoText(f *unwind.Frame) string {
 		return "(FPO: [Non-Fpo])"
 	}
 	return fmt.Sprintf("(FPO: [%d,%d,%d])", f.FPO.Params/4, f.FPO.Locals/4, f.FPO.SavedRegs/4)
+}
+
+// callConv is the calling convention of a frame's function, from the
+// procedure type of its private symbols (x86 kv's (CONV: ...)).
+func (c *Ctx) callConv(f *unwind.Frame) (string, bool) {
+	_, ref, ok := c.S.Symbols.Params(f.LookupIP())
+	if !ok || ref == nil {
+		return "", false
+	}
+	return ref.CallConv(ref.Index())
 }
 
 // frameLine renders one k row.

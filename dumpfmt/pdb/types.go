@@ -69,6 +69,9 @@ type Type struct {
 	BitLen     uint8
 	ClassType  uint32 // member functions
 	Args       []uint32
+	// CallConv is a procedure's or member function's calling convention
+	// (CV_call_e: 0 near C, 4 near fast, 7 near std, 0xb thiscall, ...).
+	CallConv uint8
 }
 
 // IsUDT reports whether the record is a class, structure, union or interface.
@@ -418,7 +421,7 @@ func (tt *TypeTable) Type(ti uint32) (*Type, error) {
 		ty.BitPos = r.u8()
 	case LF_PROCEDURE:
 		ty.Elem = r.u32()
-		r.u8()
+		ty.CallConv = r.u8()
 		r.u8()
 		ty.Count = r.u16()
 		ty.IndexType = r.u32()
@@ -426,7 +429,7 @@ func (tt *TypeTable) Type(ti uint32) (*Type, error) {
 		ty.Elem = r.u32()
 		ty.ClassType = r.u32()
 		r.u32() // this type
-		r.u8()
+		ty.CallConv = r.u8()
 		r.u8()
 		ty.Count = r.u16()
 		ty.IndexType = r.u32()

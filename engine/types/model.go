@@ -1,6 +1,8 @@
 package types
 
 import (
+	"fmt"
+
 	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
 )
 
@@ -182,6 +184,40 @@ func (r *Ref) Args(ti uint32) ([]uint32, bool) {
 		return nil, false
 	}
 	return al.Args, true
+}
+
+// CallConv names a function type's calling convention as x86 kv prints it
+// after (CONV: ...): cdecl, stdcall, fastcall, thiscall and the other
+// CV_call_e names; ok is false when ti is not a function type.
+func (r *Ref) CallConv(ti uint32) (string, bool) {
+	t := r.raw(ti)
+	if t == nil || (t.Leaf != pdb.LF_PROCEDURE && t.Leaf != pdb.LF_MFUNCTION) {
+		return "", false
+	}
+	return CallConvName(t.CallConv), true
+}
+
+// CallConvName is the debugger's name for a CV_call_e value.
+func CallConvName(cc uint8) string {
+	switch cc {
+	case 0x00, 0x01:
+		return "cdecl"
+	case 0x02, 0x03:
+		return "pascal"
+	case 0x04, 0x05:
+		return "fastcall"
+	case 0x07, 0x08:
+		return "stdcall"
+	case 0x09, 0x0a:
+		return "syscall"
+	case 0x0b:
+		return "thiscall"
+	case 0x16:
+		return "clrcall"
+	case 0x18:
+		return "vectorcall"
+	}
+	return fmt.Sprintf("%d", cc)
 }
 
 // ArrayLen is an array's element count and element size; both are zero
