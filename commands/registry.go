@@ -43,6 +43,7 @@ type Ctx struct {
 	depth    int    // script nesting
 	radix    int    // default radix for unprefixed numbers (0: 16), set by `n`
 	extPath  string // .extpath
+	kframes  int    // .kframes: k's default frame count (0: 0n256)
 	// Now is the clock (tests pin it).
 	Now func() time.Time
 	// Registry is the command set (nil: the core registry).

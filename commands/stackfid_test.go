@@ -73,3 +73,91 @@ func TestCallConvNames(t *testing.T) {
 		}
 	}
 }
+
+// .kframes: "Use the .kframes command, without any parameters to see
+// current value. ... Default stack trace depth is 0n256 frames", and
+// `.kframes 0x2` makes k show two frames and kd two words
+// (-kframes--set-stack-length-.md). kd's lines are dds's: address, two
+// spaces, a DWORD, stepping by four bytes from the stack pointer even on x64
+// (the same page's example: 00000054`b71ffb78  1ee672ae, 00000054`b71ffb7c  00007ffe).
+func TestKframesAndKd(t *testing.T) {
+	c, out, _ := hypervCtx(t, nil)
+	if got := run(t, c, out, ".kframes"); got != "Default stack trace depth is 0n256 frames\n" {
+		t.Errorf(".kframes = %q", got)
+	}
+	if got := run(t, c, out, ".kframes 0x2"); got != "Default stack trace depth is 0n2 frames\n" {
+		t.Errorf(".kframes 0x2 = %q", got)
+	}
+	want := " # Child-SP          RetAddr               Call Site\n" +
+		"00 00000092`cf1ffe88 00007fff`9523102c     ntdll!NtWaitForSingleObject+0xa\n" +
+		"01 00000092`cf1ffe90 00007ff7`76a41709     KERNELBASE!WaitForSingleObjectEx+0x2c\n"
+	if got := run(t, c, out, "k"); got != want {
+		t.Errorf("k after .kframes 2:\n%s", got)
+	}
+	if got := run(t, c, out, "kd"); got != "00000092`cf1ffe88  9523102c\n00000092`cf1ffe8c  00007fff\n" {
+		t.Errorf("kd after .kframes 2:\n%s", got)
+	}
+	// A count overrides the default; k 3 is three frames.
+	if got := run(t, c, out, "k 3"); strings.Count(got, "\n") != 4 {
+		t.Errorf("k 3:\n%s", got)
+	}
+	got := run(t, c, out, "kd 5")
+	if n := strings.Count(got, "\n"); n != 5 || !strings.HasPrefix(got, "00000092`cf1ffe88  9523102c\n00000092`cf1ffe8c  00007fff\n00000092`cf1ffe90  ") {
+		t.Errorf("kd 5:\n%s", got)
+	}
+	// kd leaves a bare d's continuation alone.
+	run(t, c, out, "dd 00000092`cf1ffe88 L4")
+	if got := run(t, c, out, "d"); !strings.HasPrefix(got, "00000092`cf1ffe98  ") {
+		t.Errorf("d after kd:\n%s", got)
+	}
+	// ~Nkd is the raw stack of thread N.
+	if got := run(t, c, out, "~20kd 1"); !strings.HasPrefix(got, "00000092`d3afd738  97091064") {
+		t.Errorf("~20kd 1:\n%s", got)
+	}
+}
+
+// k = ...: "[~Thread] k... = StackPtr InstructionPtr FrameCount" (x64) and
+// "= BasePtr StackPtr InstructionPtr" (x86) start the walk from the given
+// registers (k--kb--kc--kd--kp--kp--kv--display-stack-backtrace-.md). Given
+// frame 1's registers, the walk is k's from frame 1 on.
+func TestKFromRegisters(t *testing.T) {
+	c, out, _ := hypervCtx(t, nil)
+	want := " # Child-SP          RetAddr               Call Site\n" +
+		"00 00000092`cf1ffe90 00007ff7`76a41709     KERNELBASE!WaitForSingleObjectEx+0x2c\n" +
+		"01 00000092`cf1ffec0 00007ff7`76a41737     vmms!VmmsService::Run+0x19\n"
+	if got := run(t, c, out, "k = 00000092`cf1ffe90 00007fff`9523102c 2"); got != want {
+		t.Errorf("x64 k = sp ip count:\n%s", got)
+	}
+	c, out = openDumpFile(t, "../testdata/demo/x86.dmp", "../testdata/fixtures/bin")
+	got := run(t, c, out, "kL = 002ffedc 002ffe40 0040102b")
+	want = " # ChildEBP RetAddr  \n" +
+		"00 002ffe64 00401064 fpoapp!fpo_saver+0x1b\n" +
+		"01 002ffedc 00401092 fpoapp!bp_frame+0x24\n"
+	if !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 5 {
+		t.Errorf("x86 k = ebp esp eip:\n%s", got)
+	}
+	if got := run(t, c, out, "kL = 002ffedc 002ffe40 0040102b 1"); got != " # ChildEBP RetAddr  \n00 002ffe64 00401064 fpoapp!fpo_saver+0x1b\n" {
+		t.Errorf("x86 k = ebp esp eip count:\n%s", got)
+	}
+}
+
+// .frame /c: "Sets the specified frame as the current local override
+// context" and /r "Displays registers" (-frame--set-local-context-.md): the
+// frame line, then the frame's registers as .frame /r prints them; r and k
+// then use that context, k with the "last set context" line
+// (windbg-reference.md §3.6), until .cxr resets it.
+func TestFrameSetsContext(t *testing.T) {
+	c, out, _ := hypervCtx(t, nil)
+	withR := run(t, c, out, ".frame /r 2")
+	got := run(t, c, out, ".frame /c 2")
+	if got != withR || !strings.HasPrefix(got, "02 00000092`cf1ffec0 00007ff7`76a41737     vmms!VmmsService::Run+0x19\nrax=") {
+		t.Errorf(".frame /c 2:\n%s\n.frame /r 2:\n%s", got, withR)
+	}
+	mustHave(t, run(t, c, out, "r"), "rip=00007ff776a41709 rsp=00000092cf1ffec0", "r after .frame /c")
+	got = run(t, c, out, "k 1")
+	if got != "  *** Stack trace for last set context - .thread/.cxr resets it\n # Child-SP          RetAddr               Call Site\n00 00000092`cf1ffec0 00007ff7`76a41737     vmms!VmmsService::Run+0x19\n" {
+		t.Errorf("k after .frame /c:\n%s", got)
+	}
+	run(t, c, out, ".cxr")
+	mustHave(t, run(t, c, out, "k 1"), "00 00000092`cf1ffe88 ", "k after .cxr")
+}

@@ -10,24 +10,120 @@ import (
 
 func init() {
 	Register(&Command{Name: "k", Family: "stacks", Glued: true,
-		Syntax:  "k[b|v|p|P][c][n][f][L] [FrameCount]",
+		Syntax:  "k[b|v|p|P][c][n][f][L] [= BasePtr|StackPtr ...] [FrameCount] | kd [WordCount]",
 		Summary: "display the stack of the current thread",
 		Help: "Letters combine: `kcn` (call sites only), `kb`/`kv` (four arguments on x64, three on x86), `kf` (frame sizes),\n" +
-			"`L` hides source lines. The count is read in radix 16 (`k 20` = 32 frames). x64 stacks unwind with the\n" +
+			"`L` hides source lines. The count is read in radix 16 (`k 20` = 32 frames; .kframes sets the default).\n" +
+			"`k = StackPtr InstructionPtr FrameCount` (x64) and `k = BasePtr StackPtr InstructionPtr` (x86) walk from those\n" +
+			"registers; `kd` dumps the raw stack from the stack pointer as dds does. x64 stacks unwind with the\n" +
 			"images' .pdata/UNWIND_INFO (from dump memory, -i, or the symbol path); without it the stack is scanned.",
 		Run: cmdK})
-	Register(&Command{Name: ".frame", Family: "stacks", Syntax: ".frame [/r] [FrameNumber]",
-		Summary: "show or set the current frame; /r also shows its registers", Run: cmdFrame})
+	Register(&Command{Name: ".frame", Family: "stacks", Syntax: ".frame [/c] [/r] [FrameNumber]",
+		Summary: "show or set the current frame; /r also shows its registers, /c makes them the register context", Run: cmdFrame})
+	Register(&Command{Name: ".kframes", Family: "stacks", Syntax: ".kframes [FrameCountDefault]",
+		Summary: "show or set the default frame count of k (and the word count of kd)", Run: cmdKframes})
 }
 
 type kOpts struct {
 	args, verbose, clean, mem, noLines bool
 	params, paramLines                 bool
 	count                              int
+	// start holds the registers of `k = ...` (nil: the current context).
+	start *target.Registers
+}
+
+// defaultFrames is k's frame count when none is typed (.kframes).
+func (c *Ctx) defaultFrames() int {
+	if c.kframes > 0 {
+		return c.kframes
+	}
+	return 0x100
+}
+
+func cmdKframes(c *Ctx, inv *Invocation) error {
+	if a := strings.TrimSpace(inv.Args); a != "" {
+		v, err := c.Eval(a)
+		if err != nil {
+			return shiftErr(err, inv.ArgsOff)
+		}
+		if v == 0 || v > unwind.MaxFrames {
+			return &SyntaxError{Kind: "Range", Pos: inv.ArgsOff + len(inv.Args)}
+		}
+		c.kframes = int(v)
+	}
+	c.Printf("Default stack trace depth is 0n%d frames\n", c.defaultFrames())
+	return nil
+}
+
+// parseKStart reads the registers after `k =`: x86 `= BasePtr [FrameCount]`
+// and `= BasePtr StackPtr InstructionPtr [FrameCount]`; x64 `= StackPtr
+// [FrameCount]` and `= StackPtr InstructionPtr FrameCount`. Registers not
+// given keep the current context's values.
+func parseKStart(c *Ctx, inv *Invocation, text string, off int, o *kOpts) error {
+	regs, err := c.S.Registers()
+	if err != nil {
+		return err
+	}
+	r := *regs
+	words := strings.Fields(text)
+	var vals []uint64
+	for _, w := range words {
+		v, err := c.Eval(w)
+		if err != nil {
+			return shiftErr(err, off)
+		}
+		vals = append(vals, v)
+	}
+	count := func(v uint64) error {
+		if v == 0 || v > 0xffff {
+			return &SyntaxError{Kind: "Range", Pos: inv.ArgsOff + len(inv.Args)}
+		}
+		o.count = int(v)
+		return nil
+	}
+	if c.S.Target.Arch() == target.ArchX86 {
+		switch len(vals) {
+		case 1, 2:
+			r.GPR[target.RegBP] = vals[0]
+			if len(vals) == 2 {
+				if err := count(vals[1]); err != nil {
+					return err
+				}
+			}
+		case 3, 4:
+			r.GPR[target.RegBP], r.GPR[target.RegSP], r.IP = vals[0], vals[1], vals[2]
+			if len(vals) == 4 {
+				if err := count(vals[3]); err != nil {
+					return err
+				}
+			}
+		default:
+			return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff + len(inv.Args)}
+		}
+	} else {
+		switch len(vals) {
+		case 1, 2:
+			r.GPR[target.RegSP] = vals[0]
+			if len(vals) == 2 {
+				if err := count(vals[1]); err != nil {
+					return err
+				}
+			}
+		case 3:
+			r.GPR[target.RegSP], r.IP = vals[0], vals[1]
+			if err := count(vals[2]); err != nil {
+				return err
+			}
+		default:
+			return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff + len(inv.Args)}
+		}
+	}
+	o.start = &r
+	return nil
 }
 
 func parseK(c *Ctx, inv *Invocation) (kOpts, error) {
-	o := kOpts{count: 0x100}
+	o := kOpts{count: c.defaultFrames()}
 	for _, ch := range inv.options() {
 		switch ch {
 		case 'b':
@@ -49,7 +145,10 @@ func parseK(c *Ctx, inv *Invocation) (kOpts, error) {
 			return o, &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff}
 		}
 	}
-	if a := strings.TrimSpace(inv.Args); a != "" {
+	if a := strings.TrimSpace(inv.Args); strings.HasPrefix(a, "=") {
+		off := inv.ArgsOff + strings.Index(inv.Args, "=") + 1
+		return o, parseKStart(c, inv, a[1:], off, &o)
+	} else if a != "" {
 		v, err := c.Eval(a)
 		if err != nil {
 			return o, shiftErr(err, inv.ArgsOff)
@@ -119,13 +218,44 @@ func (c *Ctx) sourceSuffix(f *unwind.Frame) string {
 	return ""
 }
 
+// cmdKd is `kd [WordCount]`: the raw stack from the stack pointer, one
+// DWORD a line with symbols, as dds shows it (the .kframes page's kd
+// example steps by four bytes on x64 too).
+func cmdKd(c *Ctx, inv *Invocation) error {
+	n := uint64(c.defaultFrames())
+	if a := strings.TrimSpace(inv.Args); a != "" {
+		v, err := c.Eval(a)
+		if err != nil {
+			return shiftErr(err, inv.ArgsOff)
+		}
+		if v == 0 || v > maxRangeBytes/4 {
+			return &SyntaxError{Kind: "Range", Pos: inv.ArgsOff + len(inv.Args)}
+		}
+		n = v
+	}
+	regs, err := c.S.Registers()
+	if err != nil {
+		return err
+	}
+	// kd is not a d* command: a bare `d` afterwards goes on from the last d*.
+	kind, addr, has := c.lastKind, c.lastAddr, c.hasLast
+	defer func() { c.lastKind, c.lastAddr, c.hasLast = kind, addr, has }()
+	text := fmt.Sprintf("dds %x L%x", regs.SP(), n)
+	return cmdDisplay(c, &Invocation{Name: "dds", Typed: "dds", Args: text[3:], ArgsOff: inv.ArgsOff, Line: inv.Line, Text: inv.Text})
+}
+
 func cmdK(c *Ctx, inv *Invocation) error {
+	if inv.options() == "d" {
+		return cmdKd(c, inv)
+	}
 	o, err := parseK(c, inv)
 	if err != nil {
 		return err
 	}
-	frames, err := c.frames(o.count)
-	if err != nil {
+	var frames []unwind.Frame
+	if o.start != nil {
+		frames = c.S.Unwind(o.start, o.count)
+	} else if frames, err = c.frames(o.count); err != nil {
 		return err
 	}
 	if c.S.ContextOverridden() {
@@ -258,9 +388,16 @@ func (c *Ctx) frameLine(frames []unwind.Frame, i int, o kOpts, site string) stri
 
 func cmdFrame(c *Ctx, inv *Invocation) error {
 	args := strings.Fields(inv.Args)
-	showRegs := false
-	if len(args) > 0 && strings.EqualFold(args[0], "/r") {
-		showRegs, args = true, args[1:]
+	showRegs, setCtx := false, false
+	for len(args) > 0 {
+		if strings.EqualFold(args[0], "/r") {
+			showRegs = true
+		} else if strings.EqualFold(args[0], "/c") {
+			setCtx = true
+		} else {
+			break
+		}
+		args = args[1:]
 	}
 	frames, err := c.frames(0x100)
 	if err != nil {
@@ -285,6 +422,14 @@ func cmdFrame(c *Ctx, inv *Invocation) error {
 	f := &frames[n]
 	site := c.callSite(f, false) + c.sourceSuffix(f)
 	c.Println(c.frameLine(frames, n, kOpts{}, site))
+	if setCtx {
+		// /c: the frame's registers become the register context (its
+		// nonvolatile registers as the unwind restored them), shown as
+		// /r shows them; k then walks from there.
+		regs := *f.Regs
+		c.S.SetContext(&regs)
+		showRegs = true
+	}
 	if showRegs {
 		c.printRegisters(f.Regs)
 	}
