@@ -154,8 +154,12 @@ func (c *Ctx) formatVEX(in disasm.Inst, pc uint64) string {
 		}
 		ops = append(ops, s)
 	}
-	if in.Rounding != "" {
-		ops = append(ops, in.Rounding)
+	if in.Rounding != "" { // before an immediate, as Intel writes it
+		if _, ok := in.Args[len(in.Args)-1].(disasm.Imm); ok && len(ops) > 1 {
+			ops = append(ops[:len(ops)-1], in.Rounding, ops[len(ops)-1])
+		} else {
+			ops = append(ops, in.Rounding)
+		}
 	}
 	if len(ops) == 0 {
 		return in.Op

@@ -189,7 +189,9 @@ B 0F NP 5A vcvtps2pd V,W/2 b sae
 B 0F 66 5A vcvtpd2ps V/2,W b er
 B 0F F3 5A vcvtss2sd Vx,Hx,Ws4 sae
 B 0F F2 5A vcvtsd2ss Vx,Hx,Ws8 er
-B 0F NP 5B vcvtdq2ps V,W b er
+V 0F NP 5B vcvtdq2ps V,W
+E 0F NP 5B W0 vcvtdq2ps V,W b er
+E 0F NP 5B W1 vcvtqq2ps V/2,W b er
 B 0F 66 5B vcvtps2dq V,W b er
 B 0F F3 5B vcvttps2dq V,W b sae
 B 0F 66 60 vpunpcklbw V,H,W
@@ -303,7 +305,9 @@ B 0F 66 E3 vpavgw V,H,W
 B 0F 66 E4 vpmulhuw V,H,W
 B 0F 66 E5 vpmulhw V,H,W
 B 0F 66 E6 vcvttpd2dq V/2,W b sae
-B 0F F3 E6 vcvtdq2pd V,W/2 b
+V 0F F3 E6 vcvtdq2pd V,W/2
+E 0F F3 E6 W0 vcvtdq2pd V,W/2 b
+E 0F F3 E6 W1 vcvtqq2pd V,W b er
 B 0F F2 E6 vcvtpd2dq V/2,W b er
 B 0F 66 E7 m vmovntdq W,V
 B 0F 66 E8 vpsubsb V,H,W
@@ -507,7 +511,8 @@ E 0F3A 66 3A vinserti32x8/vinserti64x4 V,H,Wy,I
 E 0F3A 66 3B vextracti32x8/vextracti64x4 Wy,V,I
 V 0F3A 66 40 vdpps V,H,W,I
 V 0F3A 66 41 vdppd V,H,W,I
-B 0F3A 66 42 vmpsadbw V,H,W,I
+V 0F3A 66 42 vmpsadbw V,H,W,I
+E 0F3A 66 42 W0 vdbpsadbw V,H,W,I
 E 0F3A 66 43 vshufi32x4/vshufi64x2 V,H,W,I b
 B 0F3A 66 44 vpclmulqdq V,H,W,I
 V 0F3A 66 46 W0 vperm2i128 V,H,W,I
