@@ -24,6 +24,9 @@ type segment struct {
 var restOfLine = []string{"*", "$<", "$><", ".sympath", ".exepath", ".srcpath", ".lsrcpath", ".extpath"}
 
 func takesRestOfLine(rest string) bool {
+	if _, ok := threadExecute(rest); ok {
+		return true
+	}
 	l := strings.ToLower(rest)
 	for _, p := range restOfLine {
 		if !strings.HasPrefix(l, p) {
@@ -37,6 +40,23 @@ func takesRestOfLine(rest string) bool {
 		}
 	}
 	return false
+}
+
+// threadExecute recognises `~Thread e CommandString`: the command string
+// (after the `e`) is the rest of the line, `;` included (~e's page).
+func threadExecute(text string) (string, bool) {
+	if !strings.HasPrefix(text, "~") {
+		return "", false
+	}
+	tp, err := threadParser.ParseString("", text, participle.AllowTrailing(true))
+	if err != nil {
+		return "", false
+	}
+	rest := strings.TrimLeft(text[tp.EndPos.Offset:], " \t")
+	if len(rest) < 2 || rest[0] != 'e' || (rest[1] != ' ' && rest[1] != '\t') {
+		return "", false
+	}
+	return rest[1:], true
 }
 
 // splitCommands splits a line at `;` the way the engine does: not inside
@@ -292,8 +312,20 @@ func (c *Ctx) threadCommand(line, text string, off int) error {
 			return err
 		}
 		return c.showLocation()
-	case strings.HasPrefix(cmd, "e ") && tp.All:
-		cmd = strings.TrimSpace(cmd[2:])
+	}
+	// ~e: the rest of the line is a `;`-separated command string, run in
+	// each selected thread's context; the current thread is left as it was.
+	segs := []segment{{cmd, cmdOff}}
+	if strings.HasPrefix(cmd, "e ") || strings.HasPrefix(cmd, "e\t") {
+		str := strings.TrimLeft(cmd[2:], " \t")
+		base := cmdOff + len(cmd) - len(str)
+		segs = segs[:0]
+		for _, sg := range splitCommands(str) {
+			t := strings.TrimLeft(sg.text, " \t")
+			if t = strings.TrimRight(t, " \t\r\n"); t != "" {
+				segs = append(segs, segment{t, base + sg.off + len(sg.text) - len(strings.TrimLeft(sg.text, " \t"))})
+			}
+		}
 	}
 	defer c.S.Save()()
 	for _, i := range sel {
@@ -301,12 +333,14 @@ func (c *Ctx) threadCommand(line, text string, off int) error {
 			c.Println()
 			c.threadLine(i)
 		}
-		c.S.SetThread(i)
-		if err := c.dispatch(line, cmd, cmdOff); err != nil {
-			if err == ErrQuit {
-				return err
+		for _, sg := range segs {
+			c.S.SetThread(i)
+			if err := c.dispatch(line, sg.text, sg.off); err != nil {
+				if err == ErrQuit {
+					return err
+				}
+				c.report(line, sg, err)
 			}
-			c.report(line, segment{cmd, cmdOff}, err)
 		}
 	}
 	return nil

@@ -161,3 +161,37 @@ func TestFrameSetsContext(t *testing.T) {
 	run(t, c, out, ".cxr")
 	mustHave(t, run(t, c, out, "k 1"), "00 00000092`cf1ffe88 ", "k after .cxr")
 }
+
+// ~e: "~2e r; k; kd" is "~2r; ~2k; ~2kd": the command string is the rest
+// of the line, ";" included, run for the thread; "If an error occurs in the
+// execution of one command, execution continues with the next command"
+// (-e--thread-specific-command-.md). The current thread does not change.
+// ~*e runs it for every thread, each after the blank line and thread line
+// of windbg-reference.md §3.4.
+func TestThreadExecute(t *testing.T) {
+	c, out, _ := hypervCtx(t, nil)
+	got := run(t, c, out, "~20e r rip; kc 1")
+	want := "rip=00007fff97c3124a\n # Call Site\n00 ntdll!NtDeviceIoControlFile\n"
+	if got != want {
+		t.Errorf("~20e r rip; kc 1:\n%s", got)
+	}
+	if got2 := run(t, c, out, "~20r rip; ~20kc 1"); got2 != want {
+		t.Errorf("~20r rip; ~20kc 1 differs from ~20e:\n%s", got2)
+	}
+	if c.S.CurThread != 0 {
+		t.Errorf("~20e changed the current thread to %d", c.S.CurThread)
+	}
+	got = run(t, c, out, "~20e r rcs; r rip")
+	if !strings.Contains(got, "Bad register error in 'r rcs'") || !strings.HasSuffix(got, "rip=00007fff97c3124a\n") {
+		t.Errorf("~20e goes on after an error:\n%s", got)
+	}
+	// ~e alone is the current thread's.
+	if got := run(t, c, out, "~e r rip"); got != "rip=00007fff97c3121a\n" {
+		t.Errorf("~e r rip = %q", got)
+	}
+	got = run(t, c, out, "~*e r rip")
+	if n := strings.Count(got, "rip="); n != len(c.S.Target.Threads()) {
+		t.Errorf("~*e r rip ran %d times", n)
+	}
+	mustHave(t, got, "\n  20  Id: c08.43d8 Suspend: 0 Teb: 00007ff7`76460000 Unfrozen\nrip=00007fff97c3124a\n", "~*e thread 20")
+}

@@ -6,7 +6,8 @@ func init() {
 	Register(&Command{Name: "~", Family: "threads", Syntax: "~[Thread] [s | command]",
 		Summary: "list threads; `~Ns` switches thread; `~*cmd` runs a command on every thread",
 		Help: "Thread specifiers: ~N (index, decimal), ~. (current), ~# (event thread), ~* (all), ~~[tid] (OS thread id).\n" +
-			"`~` lists threads with `.` marking the current one and `#` the event thread.",
+			"`~` lists threads with `.` marking the current one and `#` the event thread.\n" +
+			"`~Ne cmd; cmd` runs the rest of the line in thread N's context (`~*e`: in every thread's); the current thread stays.",
 		Run: func(c *Ctx, inv *Invocation) error { return nil }})
 	Register(&Command{Name: "|", Family: "threads", Syntax: "|", Summary: "show the debugged process",
 		Run: func(c *Ctx, inv *Invocation) error {
