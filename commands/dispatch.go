@@ -302,6 +302,7 @@ func (c *Ctx) threadCommand(line, text string, off int) error {
 	case cmd == "":
 		for _, i := range sel {
 			c.threadLine(i)
+			c.threadDetail(i)
 		}
 		return nil
 	case cmd == "s":

@@ -195,3 +195,40 @@ func TestThreadExecute(t *testing.T) {
 	}
 	mustHave(t, got, "\n  20  Id: c08.43d8 Suspend: 0 Teb: 00007ff7`76460000 Unfrozen\nrip=00007fff97c3124a\n", "~*e thread 20")
 }
+
+// Explicit thread specifiers (~., ~#, ~*, ~N, ~~[tid]) add the Start and
+// Priority lines, indented six, under each thread line when the dump has a
+// ThreadInfoList (windbg-reference.md §3.2: "      Start:
+// vfbasics!AVrfpStandardThreadFunction (7b175c20)" and "      Priority: 0
+// Priority class: 32  Affinity: ffff"); the bare ~ listing has none.
+func TestThreadSpecifierDetails(t *testing.T) {
+	c, out, _ := hypervCtx(t, nil)
+	want20 := "  20  Id: c08.43d8 Suspend: 0 Teb: 00007ff7`76460000 Unfrozen\n" +
+		"      Start: ntdll!TppWorkerThread (00007fff`97c316a0)\n" +
+		"      Priority: 0  Priority class: 32  Affinity: ffffffff\n"
+	for _, cmd := range []string{"~20", "~~[43d8]"} {
+		if got := run(t, c, out, cmd); got != want20 {
+			t.Errorf("%s:\n%s", cmd, got)
+		}
+	}
+	want0 := ".  0  Id: c08.c0c Suspend: 0 Teb: 00007ff7`765ae000 Unfrozen\n" +
+		"      Start: vmms!wmainCRTStartup (00007ff7`76a41750)\n" +
+		"      Priority: 0  Priority class: 32  Affinity: ffffffff\n"
+	for _, cmd := range []string{"~.", "~#"} {
+		if got := run(t, c, out, cmd); got != want0 {
+			t.Errorf("%s:\n%s", cmd, got)
+		}
+	}
+	n := len(c.S.Target.Threads())
+	if got := run(t, c, out, "~*"); strings.Count(got, "      Start: ") != n || strings.Count(got, "      Priority: ") != n || !strings.HasPrefix(got, want0) {
+		t.Errorf("~* lacks the detail lines:\n%.400s", got)
+	}
+	if got := run(t, c, out, "~"); strings.Contains(got, "Start:") {
+		t.Errorf("bare ~ shows Start lines")
+	}
+	// A dump without a ThreadInfoList keeps the one line.
+	c, out = openDumpFile(t, "../testdata/demo/x86.dmp", "../testdata/fixtures/bin")
+	if got := run(t, c, out, "~."); strings.Count(got, "\n") != 1 {
+		t.Errorf("~. without thread info:\n%s", got)
+	}
+}

@@ -1,6 +1,10 @@
 package commands
 
-import "github.com/ntdbg/ntdbg/engine/target"
+import (
+	"fmt"
+
+	"github.com/ntdbg/ntdbg/engine/target"
+)
 
 func init() {
 	Register(&Command{Name: "~", Family: "threads", Syntax: "~[Thread] [s | command]",
@@ -36,6 +40,22 @@ func (c *Ctx) threadLine(i int) {
 		name = " \"" + th.Name + "\""
 	}
 	c.Printf("%c%3d  Id: %x.%x Suspend: %d Teb: %s Unfrozen%s\n", marker, i, c.pid(), th.ID, th.Suspend, c.ptr(th.Teb), name)
+}
+
+// threadDetail prints the two lines an explicit thread specifier (~., ~#,
+// ~*, ~N, ~~[tid]) adds under a thread's line when the dump has a
+// ThreadInfoList: the start address, then priority, class and affinity.
+func (c *Ctx) threadDetail(i int) {
+	th := c.S.Target.Threads()[i]
+	if th.Info == nil {
+		return
+	}
+	start := c.ptr(th.Info.StartAddress)
+	if sym := c.symbolize(th.Info.StartAddress); sym != "" {
+		start = fmt.Sprintf("%s (%s)", sym, start)
+	}
+	c.Printf("      Start: %s\n", start)
+	c.Printf("      Priority: %d  Priority class: %d  Affinity: %x\n", int32(th.Priority), th.PrioCls, th.Info.Affinity)
 }
 
 // showLocation prints the current location as after an event or `~Ns`: on x86
