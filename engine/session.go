@@ -117,7 +117,62 @@ func (s *Session) Registers() (*target.Registers, error) {
 }
 
 // Mem is the current address space: the current process's.
-func (s *Session) Mem() mem.Memory { return s.Target.AddressSpace(s.Process) }
+func (s *Session) Mem() mem.Memory {
+	m := s.Target.AddressSpace(s.Process)
+	if r, ok := s.Symbols.(imageReader); ok {
+		return imageBacked{inner: m, images: r, mods: s.Target.Modules()}
+	}
+	return m
+}
+
+// imageReader reads module image files (the symbol layer's ReadImage).
+type imageReader interface {
+	ReadImage(m *target.Module, p []byte, off uint64) bool
+}
+
+// imageBacked reads the dump first; a page it lacks inside a loaded module
+// is read from the module's image file when one was found, as WinDbg maps
+// images over minidumps (code for u and uf, constant strings for kp).
+type imageBacked struct {
+	inner  mem.Memory
+	images imageReader
+	mods   []*target.Module
+}
+
+func (b imageBacked) ReadVirtual(p []byte, addr uint64) (int, error) {
+	n, err := b.inner.ReadVirtual(p, addr)
+	for steps := 0; n < len(p) && steps < 1024; steps++ {
+		a := addr + uint64(n)
+		m := target.ModuleAt(b.mods, a)
+		if m == nil {
+			return n, err
+		}
+		// Fill to the end of this page from the image, then let the dump
+		// answer again: it may hold the next page.
+		end := (a | 0xfff) + 1
+		if end > m.End() || end < a {
+			end = m.End()
+		}
+		chunk := uint64(len(p) - n)
+		if end-a < chunk {
+			chunk = end - a
+		}
+		if !b.images.ReadImage(m, p[n:n+int(chunk)], a-m.Base) {
+			return n, err
+		}
+		n += int(chunk)
+		if n == len(p) {
+			return n, nil
+		}
+		var more int
+		more, err = b.inner.ReadVirtual(p[n:], addr+uint64(n))
+		n += more
+	}
+	if n == len(p) {
+		return n, nil
+	}
+	return n, err
+}
 
 // SetProcess makes p the current process; memory is read in its address
 // space from then on (.process).

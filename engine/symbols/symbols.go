@@ -73,6 +73,11 @@ type ModSyms struct {
 	imgFile  string
 	headers  *pe.File // headers only, from memory or the image file
 	hdrTried bool
+	// disk is the image file found on the image or symbol path, opened to
+	// fill what the dump does not hold (ReadImage); diskTried once looked.
+	disk      *pe.File
+	diskTried bool
+	diskPath  string
 	entries  []symEntry // by RVA
 	byName   map[string][]int
 	globals  []symEntry
@@ -183,6 +188,9 @@ func (ms *ModSyms) close() {
 	}
 	if ms.headers != nil {
 		ms.headers.Close()
+	}
+	if ms.disk != nil && ms.disk != ms.image {
+		ms.disk.Close()
 	}
 }
 
@@ -630,6 +638,18 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 			return f
 		}
 	}
+	if path := s.findImageFile(m); path != "" {
+		if f, err := s.openImageFile(path); err == nil {
+			ms.image, ms.imgFile = f, path
+		}
+	}
+	return ms.image
+}
+
+// findImageFile looks for the module's image on the image path, then on the
+// symbol path (name/TimeDateStampSizeOfImage/name); only a file whose
+// timestamp and size match the module's counts.
+func (s *Symbols) findImageFile(m *target.Module) string {
 	index := fmt.Sprintf("%08X%x", m.TimeDateStamp, m.Size)
 	valid := func(p string) bool {
 		cr, fh, err := s.openCached(p, 4)
@@ -654,13 +674,37 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 	if path == "" {
 		path = s.find(m.ImageName, index, valid)
 	}
-	if path != "" {
-		if f, err := s.openImageFile(path); err == nil {
-			ms.image, ms.imgFile = f, path
+	return path
+}
+
+// ReadImage fills p from the module's image file at the given offset from
+// its base, as WinDbg maps an image found on disk over a dump that lacks
+// those pages. It reports false when no matching image file was found or
+// the range is not in the image.
+func (s *Symbols) ReadImage(m *target.Module, p []byte, off uint64) bool {
+	if off >= m.Size || uint64(len(p)) > m.Size-off {
+		return false
+	}
+	ms := s.Get(m)
+	if !ms.diskTried {
+		ms.diskTried = true
+		if ms.imgFile != "" {
+			ms.disk, ms.diskPath = ms.image, ms.imgFile
+		} else if path := s.findImageFile(m); path != "" {
+			if f, err := s.openImageFile(path); err == nil {
+				ms.disk, ms.diskPath = f, path
+			}
 		}
 	}
-	return ms.image
+	if ms.disk == nil {
+		return false
+	}
+	return ms.disk.ReadRVA(p, uint32(off), "image") == nil
 }
+
+// MappedImageFile is the image file ReadImage maps for a module ("" when
+// none was looked for or found), for lmv's `Mapped memory image file:`.
+func (ms *ModSyms) MappedImageFile() string { return ms.diskPath }
 
 // IsCode implements ImageProvider.IsCode from the section table.
 func (s *Symbols) IsCode(m *target.Module, addr uint64) (bool, bool) {
