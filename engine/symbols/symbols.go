@@ -78,11 +78,11 @@ type ModSyms struct {
 	disk      *pe.File
 	diskTried bool
 	diskPath  string
-	entries  []symEntry // by RVA
-	byName   map[string][]int
-	globals  []symEntry
-	tpi      *pdb.TypeTable
-	isf      *types.ISFTable
+	entries   []symEntry // by RVA
+	byName    map[string][]int
+	globals   []symEntry
+	tpi       *pdb.TypeTable
+	isf       *types.ISFTable
 	// ISFPath is the ISF file the module's types came from.
 	ISFPath string
 	// x86 FPO data, read on first use
