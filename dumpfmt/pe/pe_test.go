@@ -2,6 +2,7 @@ package pe
 
 import (
 	"bytes"
+	gope "debug/pe"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -219,6 +220,10 @@ func FuzzOpen(f *testing.F) {
 		p.CodeView()
 		p.Version()
 		p.Reproducible()
+		if h, err := p.Headers(); err == nil && len(h.Sections) != len(p.Sections) {
+			t.Errorf("Headers: %d sections, NewFile %d", len(h.Sections), len(p.Sections))
+		}
+		p.DebugDirectories()
 		funcs, _ := p.RuntimeFunctions()
 		for i, rf := range funcs {
 			if i > 50 {
@@ -288,5 +293,48 @@ func TestVersionResource(t *testing.T) {
 	// ntdll.map: RtlEnterCriticalSection at 0x1040, NtDeviceIoControlFile at 0x10c3.
 	if err != nil || names["RtlEnterCriticalSection"] != 0x1040 || names["NtDeviceIoControlFile"] != 0x10c3 {
 		t.Errorf("ntdll exports %v %v", names, err)
+	}
+}
+
+// Headers agrees with Go's debug/pe (an independent reader) on every
+// fixture image.
+func TestHeadersAgreeWithDebugPE(t *testing.T) {
+	for _, name := range []string{"ntdll.dll", "vmms.exe", "fpoapp.exe", "vexsample.dll"} {
+		path := "../../testdata/fixtures/bin/" + name
+		f, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := f.Headers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := gope.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Machine != g.Machine || h.TimeDateStamp != g.TimeDateStamp || h.Characteristics != g.Characteristics || int(h.NumberOfSections) != len(g.Sections) {
+			t.Errorf("%s file header: %+v", name, h)
+		}
+		switch oh := g.OptionalHeader.(type) {
+		case *gope.OptionalHeader64:
+			if h.ImageBase != oh.ImageBase || h.SizeOfImage != oh.SizeOfImage || h.StackReserve != oh.SizeOfStackReserve ||
+				h.DllCharacteristics != oh.DllCharacteristics || h.Subsystem != oh.Subsystem || h.MajorLinker != oh.MajorLinkerVersion {
+				t.Errorf("%s optional header differs from debug/pe", name)
+			}
+		case *gope.OptionalHeader32:
+			if h.ImageBase != uint64(oh.ImageBase) || h.SizeOfImage != oh.SizeOfImage || h.StackReserve != uint64(oh.SizeOfStackReserve) ||
+				h.BaseOfData != oh.BaseOfData || h.Subsystem != oh.Subsystem {
+				t.Errorf("%s optional header differs from debug/pe", name)
+			}
+		}
+		for i, s := range g.Sections {
+			hs := h.Sections[i]
+			if hs.Name != s.Name || hs.VirtualSize != s.VirtualSize || hs.PointerToRawData != s.Offset || hs.Characteristics != s.Characteristics {
+				t.Errorf("%s section %d: %+v vs %+v", name, i, hs, s.SectionHeader)
+			}
+		}
+		g.Close()
+		f.Close()
 	}
 }
