@@ -146,7 +146,7 @@ func (c *Ctx) printRegisters(r *target.Registers) {
 		c.Printf("eip=%08x esp=%08x ebp=%08x %s\n", r.IP, g[target.RegSP], g[target.RegBP], iopl)
 	}
 	c.Println(seg)
-	c.printLocation(r.IP)
+	c.printLocation(r)
 }
 
 // rangeSpec is the parsed `Address [L Count | EndAddress]` of a memory command.

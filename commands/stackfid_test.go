@@ -232,3 +232,50 @@ func TestThreadSpecifierDetails(t *testing.T) {
 		t.Errorf("~. without thread info:\n%s", got)
 	}
 }
+
+// The location line of r, .ecxr, .frame /r and ~Ns ends, for an explicit
+// memory operand, with its segment, effective address and value of the
+// operand's size, ?s when unreadable (windbg-reference.md §3.8: "mov
+// dword ptr [rdx],eax ds:000001b7`28884000=????????"; on x86 with the
+// selector, ds:0023:00000000=????????); stack-based operands are ss:. The
+// symbol line carries [file @ line] when source lines are on.
+func TestLocationEffectiveAddress(t *testing.T) {
+	c, out := openDumpFile(t, "../testdata/demo/x86msvc.dmp", "../testdata/fixtures/bin/x86msvc")
+	got := run(t, c, out, ".ecxr")
+	want := "crash!main+0x2c [d:\\ntdbg\\fixtures\\src\\x86msvc\\crash_main.S @ 38]:\n" +
+		"0040109c 894808          mov     dword ptr [eax+8],ecx ds:0023:00000008=????????\n"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf(".ecxr:\n%s", got)
+	}
+	mustHave(t, run(t, c, out, "r"), want, "r after .ecxr")
+
+	// x86, ebp-based: ss with its selector, the value read from the dump
+	// (bp_frame's argument, 43, as kv shows it).
+	c, out = openDumpFile(t, "../testdata/demo/x86.dmp", "../testdata/fixtures/bin")
+	regs, err := c.S.Registers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := *regs
+	r.IP, r.GPR[target.RegBP] = 0x0040104a, 0x002ffedc
+	out.Reset()
+	c.printLocation(&r)
+	if got := out.String(); !strings.HasSuffix(got, "0040104a 8b4508          mov     eax,dword ptr [ebp+8] ss:0023:002ffee4=00000043\n") {
+		t.Errorf("x86 [ebp+8]:\n%s", got)
+	}
+	r.IP = 0x0040104d // lea reads no memory
+	out.Reset()
+	c.printLocation(&r)
+	if got := out.String(); !strings.HasSuffix(got, "lea     ecx,[eax+13h]\n") {
+		t.Errorf("lea:\n%s", got)
+	}
+
+	// x64: an 8-byte operand unreadable, a stack operand readable.
+	h, hout, _ := hypervCtx(t, nil)
+	mustHave(t, run(t, h, hout, ".frame /r 2"), "00007ff7`76a41709 48c70600000000  mov     qword ptr [rsi],0 ds:00000100`00050611=????????????????\n", "x64 qword")
+	mustHave(t, run(t, h, hout, ".frame /r 4"), "00007ff7`76a41761 89442424        mov     dword ptr [rsp+24h],eax ss:00000092`cf1fff54=00000000\n", "x64 rsp")
+	// A ret has no memory operand: ~Ns shows the plain line.
+	if got := run(t, h, hout, "~20s"); got != "ntdll!NtDeviceIoControlFile+0xa:\n00007fff`97c3124a c3              ret\n" {
+		t.Errorf("~20s:\n%s", got)
+	}
+}
