@@ -30,6 +30,7 @@ var goldenCases = []struct {
 }{
 	{"sigsegv", shared + "/lldb/sigsegv.dmp", true, []string{"-lines", "-y", shared + "/lldb/sigsegv.pdb"}},
 	{"tiny-xsave", shared + "/breakpad/tiny-exe-with-cet-xsave.dmp", true, nil},
+	{"tiny-xsave-triage", shared + "/breakpad/tiny-exe-with-cet-xsave.dmp", true, nil},
 	{"minidump2", shared + "/breakpad/minidump2.dmp", true, nil},
 	{"thread_name_list", shared + "/breakpad/thread_name_list.dmp", true, nil},
 	{"demo", "testdata/demo/demo.dmp", false, []string{"-lines", "-y", "testdata/fixtures/bin"}},

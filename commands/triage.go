@@ -486,7 +486,7 @@ func cmdHandle(c *Ctx, inv *Invocation) error {
 	c.Printf("%-16sCount\n", "Type")
 	sort.SliceStable(order, func(i, j int) bool { return counts[order[i]] > counts[order[j]] })
 	for _, t := range order {
-		c.Printf("%-16s%d\n", orNone(t), counts[t])
+		c.Printf("%-15s %d\n", orNone(t), counts[t])
 	}
 	return nil
 }
