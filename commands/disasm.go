@@ -162,6 +162,7 @@ func (c *Ctx) basicBlocks(start, end uint64) error {
 		mode = 32
 	}
 	leaders := map[uint64]bool{start: true}
+	branch := map[uint64]bool{} // conditional jumps: uf marks them `Branch`
 	var addrs []uint64
 	for a := start; a < end && len(addrs) < 0x10000; {
 		if !c.codeReadable(a) {
@@ -182,6 +183,12 @@ func (c *Ctx) basicBlocks(start, end uint64) error {
 			continue
 		}
 		switch inst.Op {
+		case x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JNE, x86asm.JG, x86asm.JGE,
+			x86asm.JL, x86asm.JLE, x86asm.JO, x86asm.JNO, x86asm.JS, x86asm.JNS, x86asm.JP, x86asm.JNP, x86asm.JECXZ, x86asm.JRCXZ, x86asm.JCXZ,
+			x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE:
+			branch[a] = true
+		}
+		switch inst.Op {
 		case x86asm.RET, x86asm.JMP, x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JNE, x86asm.JG, x86asm.JGE,
 			x86asm.JL, x86asm.JLE, x86asm.JO, x86asm.JNO, x86asm.JS, x86asm.JNS, x86asm.JP, x86asm.JNP, x86asm.JECXZ, x86asm.JRCXZ, x86asm.JCXZ:
 			leaders[next] = true
@@ -197,12 +204,23 @@ func (c *Ctx) basicBlocks(start, end uint64) error {
 		if leaders[a] && i > 0 {
 			c.Println()
 		}
+		src, hasSrc := c.S.Symbols.Line(a)
 		if leaders[a] {
 			if label := c.symbolize(a); label != "" {
+				if hasSrc && src.File != "" {
+					label += fmt.Sprintf(" [%s @ %d]", target.Sanitize(src.File), src.Line)
+				}
 				c.Printf("%s:\n", label)
 			}
 		}
 		line, _ := c.disasmLine(a)
+		if branch[a] {
+			line += "  Branch"
+		}
+		if hasSrc {
+			// With source lines loaded, uf leads each line with its line number.
+			line = fmt.Sprintf("%5d %s", src.Line, line)
+		}
 		c.Println(line)
 	}
 	return nil

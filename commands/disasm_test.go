@@ -42,3 +42,23 @@ func TestUnreadableCode(t *testing.T) {
 		t.Errorf("%d ??? lines, want 1:\n%s", n, out)
 	}
 }
+
+// uf marks conditional jumps with `Branch`, and with source lines loaded it
+// leads each instruction with its line number and labels the function with
+// its file and line (issue 10, from WinDbg transcripts of uf; msdocs
+// uf--unassemble-function-.md).
+func TestUFBranchAndLines(t *testing.T) {
+	c, out := newCtx(t)
+	got := run(t, c, out, "uf ntdll!RtlEnterCriticalSection")
+	if !strings.Contains(got, "00007fff`97c0104c 7416            je      ntdll!RtlEnterCriticalSection+0x24 (00007fff`97c01064)  Branch\n") {
+		t.Errorf("uf Branch:\n%s", got)
+	}
+	if strings.Count(got, "Branch") != 1 {
+		t.Errorf("only the je is conditional:\n%s", got)
+	}
+	run(t, c, out, ".lines -e")
+	got = run(t, c, out, "uf ntdll!RtlpWaitOnCriticalSection")
+	if !strings.HasPrefix(got, "ntdll!RtlpWaitOnCriticalSection [d:\\ntdbg\\fixtures\\src\\ntdll.c @ 104]:\n  104 00007fff`97c01000 55              push    rbp\n") {
+		t.Errorf("uf with lines:\n%s", got)
+	}
+}
