@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,10 +13,13 @@ import (
 
 func init() {
 	Register(&Command{Name: "lm", Family: "modules and target", Glued: true,
-		Syntax:  "lm[v][o][l] [m Pattern | M Pattern | a Address]",
+		Syntax:  "lm[v][o][l][1m][sm][t|f|i|n|p] [m Pattern | M Pattern | a Address]",
 		Summary: "list loaded and unloaded modules",
 		Help: "Options may be glued: `lmvm ntdll` == `lm v m ntdll`. `m` matches the module name with wildcards (* ? [] #),\n" +
-			"`M` the image path, `a` the module holding an address; `v` adds the version block.",
+			"`M` the image path, `a` the module holding an address; `v` adds the version block, `o` loaded modules only,\n" +
+			"`l` modules whose symbols loaded, `1m` module names only, `sm` sorted by module name; one of `t` (time\n" +
+			"stamps), `f` (full image paths), `i` (image file names), `n` (image names), `p` (mapped image files) replaces\n" +
+			"the symbol file column.",
 		Run: cmdLM})
 	Register(&Command{Name: "vertarget", Family: "modules and target", Syntax: "vertarget",
 		Summary: "show the target's OS version, session time and uptimes", Run: cmdVertarget})
@@ -23,9 +27,13 @@ func init() {
 
 type lmOpts struct {
 	verbose, loadedOnly, symsOnly bool
-	pattern, pathPattern          string
-	hasAddr                       bool
-	addr                          uint64
+	namesOnly, sortByName         bool
+	// column is the one of t, f, i, n, p that replaces the symbol file
+	// column (0: the symbol file).
+	column               byte
+	pattern, pathPattern string
+	hasAddr              bool
+	addr                 uint64
 }
 
 func parseLM(c *Ctx, inv *Invocation) (lmOpts, error) {
@@ -44,7 +52,17 @@ func parseLM(c *Ctx, inv *Invocation) (lmOpts, error) {
 		case ch == 'o':
 			o.loadedOnly = true
 			i++
-		case ch == 'l' || ch == 'e' || ch == 'c' || ch == 'u' || ch == 'k' || ch == 'D' || ch == 'n' || ch == 't' || ch == 'i' || ch == 'f' || ch == 'p':
+		case ch == 't' || ch == 'i' || ch == 'f' || ch == 'n' || ch == 'p':
+			o.column = ch
+			i++
+		case (ch == '1' || ch == 's') && i+1 < len(text) && text[i+1] == 'm':
+			if ch == '1' {
+				o.namesOnly = true
+			} else {
+				o.sortByName = true
+			}
+			i += 2
+		case ch == 'l' || ch == 'e' || ch == 'c' || ch == 'u' || ch == 'k' || ch == 'D':
 			if ch == 'l' {
 				o.symsOnly = true
 			}
@@ -112,6 +130,24 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		}
 		return true
 	}
+	var mods []*target.Module
+	for _, m := range c.modules() {
+		if match(m) {
+			mods = append(mods, m)
+		}
+	}
+	if o.sortByName {
+		// lm sm sorts case-insensitively: ADVAPI32, kernel32, msvcrt, ntdll,
+		// RPCRT4 (msdocs/debuggercmds/lm--list-loaded-modules-.md, Example 2).
+		sort.SliceStable(mods, func(i, j int) bool { return strings.ToLower(mods[i].Name) < strings.ToLower(mods[j].Name) })
+	}
+	if o.namesOnly {
+		// lm1m: nothing but the module names, for .foreach.
+		for _, m := range mods {
+			c.Println(m.Name)
+		}
+		return nil
+	}
 	if o.verbose && (o.pattern != "" || o.pathPattern != "") {
 		c.Println("Browse full module list")
 	}
@@ -120,12 +156,13 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 	} else {
 		c.Println("start    end        module name")
 	}
-	for _, m := range c.S.Target.Modules() {
-		if !match(m) {
-			continue
+	for _, m := range mods {
+		if o.column != 0 {
+			c.Printf("%s %s   %-8s %s\n", c.ptr(m.Base), c.ptr(m.End()), m.Name, c.lmColumn(m, o.column))
+		} else {
+			status, file := c.symbolStatus(m)
+			c.Printf("%s %s   %-8s %c %-23s%s\n", c.ptr(m.Base), c.ptr(m.End()), m.Name, c.moduleFlag(m), status, file)
 		}
-		status, file := c.symbolStatus(m)
-		c.Printf("%s %s   %-8s %c %-23s%s\n", c.ptr(m.Base), c.ptr(m.End()), m.Name, moduleFlag(m), status, file)
 		if o.verbose {
 			c.moduleDetails(m)
 		}
@@ -154,6 +191,40 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 	return nil
 }
 
+// modules is the module list less the modules `.reload /u` unloaded.
+func (c *Ctx) modules() []*target.Module {
+	var out []*target.Module
+	for _, m := range c.S.Target.Modules() {
+		if !c.S.Symbols.Get(m).Unloaded {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// lmColumn is what lmt, lmf, lmi, lmn and lmp print after the module name
+// in place of the symbol status and file.
+func (c *Ctx) lmColumn(m *target.Module, col byte) string {
+	switch col {
+	case 't':
+		return c.moduleStamp(m)
+	case 'f':
+		return m.Path
+	case 'n':
+		return m.ImageName
+	case 'p':
+		return target.Sanitize(c.S.Symbols.Get(m).ImageFile())
+	}
+	// i: the symbol status and the image file the symbols were loaded for
+	// (lmv's `Loaded symbol image file`).
+	status, _ := c.symbolStatus(m)
+	file := ""
+	if c.S.Symbols.Get(m).State != symbols.SymDeferred {
+		file = m.ImageName
+	}
+	return fmt.Sprintf("%-23s%s", status, file)
+}
+
 // symbolStatus is lm's symbol column: the state and the file it came from.
 func (c *Ctx) symbolStatus(m *target.Module) (string, string) {
 	ms := c.S.Symbols.Get(m)
@@ -172,13 +243,29 @@ func (c *Ctx) symbolStatus(m *target.Module) (string, string) {
 	return "(deferred)", ""
 }
 
-// moduleFlag is the letter lm prints between name and status: T for a module
-// without a time stamp, else a space.
-func moduleFlag(m *target.Module) byte {
+// moduleFlag is the letter lm prints between name and status: C for a module
+// whose checksum is zero, T for one without a time stamp, else a space
+// (msdocs/debugger/symbol-status-abbreviations.md). A /Brepro image with a
+// zero stamp and checksum shows C, as WinDbg prints `bootmgfw C (pdb symbols)`.
+// Only a user dump's module list carries the checksum (MINIDUMP_MODULE);
+// ntdbg's kernel module lists do not read it, so there no C is shown.
+func (c *Ctx) moduleFlag(m *target.Module) byte {
+	if m.CheckSum == 0 && c.S.Target.Kind().IsUser() {
+		return 'C'
+	}
 	if m.TimeDateStamp == 0 {
 		return 'T'
 	}
 	return ' '
+}
+
+// moduleStamp is a module's time stamp as lmv and lmt show it: a /Brepro
+// image's is a hash, not a time.
+func (c *Ctx) moduleStamp(m *target.Module) string {
+	if c.S.Symbols.Reproducible(m) {
+		return fmt.Sprintf("%08X (This is a reproducible build file hash, not a timestamp)", m.TimeDateStamp)
+	}
+	return c.stampText(m.TimeDateStamp)
 }
 
 func (c *Ctx) stampText(ts uint32) string {
@@ -220,21 +307,24 @@ func versionText(ms, ls uint32) string {
 }
 
 func (c *Ctx) moduleDetails(m *target.Module) {
-	if ms := c.S.Symbols.Get(m); ms.PdbPath != "" {
-		c.Printf("    Loaded symbol image file: %s\n", target.Sanitize(ms.PdbPath))
+	// The symbol file is on the module line; this line names the image the
+	// symbols were loaded for, whatever they are (msdocs lm: "the same as
+	// the image name"), once they have been looked for.
+	repro := c.S.Symbols.Reproducible(m) // maps the image when it is to be found
+	ms := c.S.Symbols.Get(m)
+	if ms.State != symbols.SymDeferred {
+		c.Printf("    Loaded symbol image file: %s\n", m.ImageName)
+	}
+	if f := ms.ImageFile(); f != "" {
+		c.Printf("    Mapped memory image file: %s\n", target.Sanitize(f))
 	}
 	c.Printf("    Image path: %s\n", m.Path)
 	c.Printf("    Image name: %s\n", m.ImageName)
-	repro := c.S.Symbols.Reproducible(m)
+	c.Println("    Browse all global symbols  functions  data")
 	if repro {
 		c.Println("    Image was built with /Brepro flag.")
 	}
-	c.Println("    Browse all global symbols  functions  data")
-	if repro {
-		c.Printf("    Timestamp:        %08X (This is a reproducible build file hash, not a timestamp)\n", m.TimeDateStamp)
-	} else {
-		c.Printf("    Timestamp:        %s\n", c.stampText(m.TimeDateStamp))
-	}
+	c.Printf("    Timestamp:        %s\n", c.moduleStamp(m))
 	c.Printf("    CheckSum:         %08X\n", m.CheckSum)
 	c.Printf("    ImageSize:        %08X\n", m.Size)
 	if v := m.Version; v != nil {

@@ -85,6 +85,10 @@ type ModSyms struct {
 	isf       *types.ISFTable
 	// ISFPath is the ISF file the module's types came from.
 	ISFPath string
+	// Unloaded: `.reload /u` took the module out of the debugger's list;
+	// its symbols stay unloaded and it answers no lookups until a
+	// `.reload` brings it back.
+	Unloaded bool
 	// x86 FPO data, read on first use
 	fpoLoaded bool
 	newFPO    []pdb.FrameData
@@ -178,6 +182,14 @@ func (s *Symbols) Unload(m *target.Module) {
 	s.gen++
 }
 
+// Detach unloads a module's symbols and takes the module out of the
+// debugger's list (.reload /u): Get reports it Unloaded and lookups skip it
+// until Unload (a later .reload) forgets that.
+func (s *Symbols) Detach(m *target.Module) {
+	s.Unload(m)
+	s.mods[m.Base] = &ModSyms{Mod: m, State: SymDeferred, Unloaded: true}
+}
+
 // close closes the files a module's symbols hold open.
 func (ms *ModSyms) close() {
 	if ms.PDB != nil {
@@ -211,7 +223,7 @@ func (s *Symbols) Generation() uint64 { return s.gen }
 // Load loads a module's symbols now, if they are deferred.
 func (s *Symbols) Load(m *target.Module) *ModSyms {
 	ms := s.Get(m)
-	if ms.State != SymDeferred {
+	if ms.State != SymDeferred || ms.Unloaded {
 		return ms
 	}
 	ms.State = SymNone
@@ -761,7 +773,7 @@ func (s *Symbols) Nearest(addr uint64) (*target.Module, string, uint64, bool) {
 			m = mm
 		}
 	}
-	if m == nil {
+	if m == nil || s.Get(m).Unloaded {
 		return nil, "", 0, false
 	}
 	ms := s.Load(m)

@@ -1,0 +1,149 @@
+package commands
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/symbols"
+	"github.com/ntdbg/ntdbg/engine/target"
+)
+
+// fileCtx opens a dump of the repository with a symbol path; the pages in
+// holes read as not in the dump (to hide an image the dump holds, so that
+// it is looked for on disk, as in a minidump).
+func fileCtx(t *testing.T, dump, sympath string, holes ...uint64) (*Ctx, *bytes.Buffer) {
+	t.Helper()
+	b, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tg target.Target
+	tg, err = target.OpenMinidump(bytes.NewReader(b), int64(len(b)), dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(holes) > 0 {
+		h := map[uint64]bool{}
+		for _, pg := range holes {
+			h[pg] = true
+		}
+		tg = &patched{tg, nil, h}
+	}
+	var out bytes.Buffer
+	c := &Ctx{S: engine.NewSession(tg), Out: &out, Host: &fakeHost{}}
+	syms := symbols.NewSymbols(tg, sympath)
+	t.Cleanup(func() { syms.Close() })
+	c.SetSymbols(syms)
+	return c, &out
+}
+
+// pages lists the pages of [base, base+size).
+func pages(base, size uint64) []uint64 {
+	var out []uint64
+	for pg := base; pg < base+size; pg += 0x1000 {
+		out = append(out, pg)
+	}
+	return out
+}
+
+const x86msvcDump, x86msvcSyms = "../testdata/demo/x86msvc.dmp", "../testdata/fixtures/bin/x86msvc"
+
+// lmv as WinDbg prints it for a module whose image was mapped from disk:
+// `Loaded symbol image file:` names the image (the PDB is on the module
+// line), `Mapped memory image file:` the file mapped, and `Image was built
+// with /Brepro flag.` follows `Browse all global symbols`
+// (windbg-reference.md §3.11 "Extra lines seen"; msdocs lm: "The loaded
+// symbol image file value is the same as the image name", "If the debugger
+// is mapping an image file (for example, during minidump debugging), this
+// value is the name of the mapped image"). The C flag: a zero checksum
+// (msdocs/debugger/symbol-status-abbreviations.md).
+func TestLMVerboseImageLines(t *testing.T) {
+	c, out := fileCtx(t, x86msvcDump, x86msvcSyms, pages(0x400000, 0x5000)...)
+	run(t, c, out, ".reload /f crash.exe")
+	got := run(t, c, out, "lmv m crash")
+	want := "Browse full module list\n" +
+		"start    end        module name\n" +
+		"00400000 00405000   crash    C (private pdb symbols)  ../testdata/fixtures/bin/x86msvc/crash.pdb\n" +
+		"    Loaded symbol image file: crash.exe\n" +
+		"    Mapped memory image file: ../testdata/fixtures/bin/x86msvc/crash.exe\n" +
+		"    Image path: C:\\src\\crash\\Release\\crash.exe\n" +
+		"    Image name: crash.exe\n" +
+		"    Browse all global symbols  functions  data\n" +
+		"    Image was built with /Brepro flag.\n" +
+		"    Timestamp:        47B7BF63 (This is a reproducible build file hash, not a timestamp)\n" +
+		"    CheckSum:         00000000\n"
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("lmv m crash:\n%s\nwant prefix:\n%s", got, want)
+	}
+	// A deferred module has no `Loaded symbol image file` line (its
+	// symbols were not looked for), as `lmDvmmozglue` shows in the
+	// reference's sources.
+	if got := run(t, c, out, "lmv m kernel32"); strings.Contains(got, "Loaded symbol image file") {
+		t.Errorf("lmv m kernel32 (deferred):\n%s", got)
+	}
+}
+
+// The line is printed for modules without symbols too, naming the image
+// (windbg-reference.md §3.11: `TextEditor   (no symbols)` then `Loaded
+// symbol image file:`). sigsegv.dmp's ntdll has no PDB on the path.
+func TestLMVerboseNoSymbols(t *testing.T) {
+	c, out := realCtx(t, "lldb/sigsegv.dmp", "lldb/sigsegv.pdb")
+	run(t, c, out, ".reload /f ntdll.dll")
+	got := run(t, c, out, "lmv m ntdll")
+	if !strings.Contains(got, "   ntdll      (no symbols)           \n    Loaded symbol image file: ntdll.dll\n    Image path: C:\\Windows\\System32\\ntdll.dll\n") {
+		t.Errorf("lmv m ntdll:\n%s", got)
+	}
+	run(t, c, out, ".reload /f sigsegv.exe")
+	got = run(t, c, out, "lmv m sigsegv")
+	if !strings.Contains(got, "sigsegv  C (private pdb symbols)  ") || !strings.Contains(got, "sigsegv.pdb\n    Loaded symbol image file: sigsegv.exe\n") {
+		t.Errorf("lmv m sigsegv:\n%s", got)
+	}
+}
+
+// lmt, lmf, lmi, lmn, lmp replace the symbol columns; lm1m prints module
+// names only; lmsm sorts by module name, case-insensitively
+// (msdocs/debuggercmds/lm--list-loaded-modules-.md: options 1m, sm, i, f,
+// n, p, t, and Example 2 for the order ADVAPI32, kernel32, msvcrt).
+func TestLMColumnsAndSort(t *testing.T) {
+	c, out := fileCtx(t, x86msvcDump, x86msvcSyms)
+	run(t, c, out, ".reload /f crash.exe")
+	cases := map[string]string{
+		"lmt": "start    end        module name\n" +
+			"00400000 00405000   crash    47B7BF63 (This is a reproducible build file hash, not a timestamp)\n" +
+			"77c20000 77c25000   ntdll    ",
+		"lmf": "start    end        module name\n" +
+			"00400000 00405000   crash    C:\\src\\crash\\Release\\crash.exe\n" +
+			"77c20000 77c25000   ntdll    C:\\Windows\\System32\\ntdll.dll\n" +
+			"76f10000 76f15000   kernel32 C:\\Windows\\System32\\kernel32.dll\n",
+		"lmi": "start    end        module name\n" +
+			"00400000 00405000   crash    (private pdb symbols)  crash.exe\n" +
+			"77c20000 77c25000   ntdll    (deferred)             \n" +
+			"76f10000 76f15000   kernel32 (deferred)             \n",
+		"lmn": "start    end        module name\n" +
+			"00400000 00405000   crash    crash.exe\n" +
+			"77c20000 77c25000   ntdll    ntdll.dll\n" +
+			"76f10000 76f15000   kernel32 kernel32.dll\n",
+		"lm1m": "crash\nntdll\nkernel32\n",
+		"lmsm": "start    end        module name\n" +
+			"00400000 00405000   crash    C (private pdb symbols)  ../testdata/fixtures/bin/x86msvc/crash.pdb\n" +
+			"76f10000 76f15000   kernel32 C (deferred)             \n" +
+			"77c20000 77c25000   ntdll    C (deferred)             \n",
+		"lm sm": "start    end        module name\n" +
+			"00400000 00405000   crash    C (private pdb symbols)  ../testdata/fixtures/bin/x86msvc/crash.pdb\n" +
+			"76f10000 76f15000   kernel32 C (deferred)             \n",
+		"lm1m m k*": "kernel32\n",
+	}
+	for cmd, want := range cases {
+		if got := run(t, c, out, cmd); !strings.HasPrefix(got, want) {
+			t.Errorf("%s:\n%s\nwant prefix:\n%s", cmd, got, want)
+		}
+	}
+	// lmt on a dated image: the time and the stamp, as lmv's Timestamp.
+	c2, out2 := realCtx(t, "lldb/sigsegv.dmp", "lldb/sigsegv.pdb")
+	if got := run(t, c2, out2, "lmt m kernel32"); !strings.Contains(got, "   kernel32 Tue Nov  7 11:08:04 1995 (309FAE94)\n") {
+		t.Errorf("lmt m kernel32:\n%s", got)
+	}
+}
