@@ -624,3 +624,28 @@ func mustPointer(t *testing.T, c *Ctx, a uint64) uint64 {
 	}
 	return v
 }
+
+// The same in a script run with $< (issue 10's acceptance: three elements
+// and .sympath+, in a session and in a script; msdocs
+// -sympath--set-symbol-path-.md: "the ; separates path elements").
+func TestSympathInAScript(t *testing.T) {
+	c, out := newCtx(t)
+	script := filepath.Join(t.TempDir(), "syms.txt")
+	body := ".sympath srv*c:\\sym*https://msdl.microsoft.com/download/symbols;d:\\build;e:\\more\n.sympath+ f:\\extra;g:\\last\n.echo done\n"
+	if err := os.WriteFile(script, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, c, out, "$<"+script)
+	for _, want := range []string{
+		"Symbol search path is: srv*c:\\sym*https://msdl.microsoft.com/download/symbols;d:\\build;e:\\more\n",
+		"Symbol search path is: srv*c:\\sym*https://msdl.microsoft.com/download/symbols;d:\\build;e:\\more;f:\\extra;g:\\last\n",
+		"done\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("script lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "error") {
+		t.Errorf("script reported an error:\n%s", got)
+	}
+}
