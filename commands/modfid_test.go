@@ -147,3 +147,37 @@ func TestLMColumnsAndSort(t *testing.T) {
 		t.Errorf("lmt m kernel32:\n%s", got)
 	}
 }
+
+// warnTo sends the symbol layer's warnings to the command output, as the
+// REPL does.
+func warnTo(c *Ctx, out *bytes.Buffer) {
+	c.SymConfig.Notify = func(s string) { out.WriteString(s + "\n") }
+}
+
+// Loading a module's symbols when its image is not to be found prints
+// WinDbg's two image lines before the symbol result
+// (windbg-reference.md §7.4: `Unable to load image <path>, Win32 error
+// 0n2`, `*** WARNING: Unable to verify timestamp for <image>`, `*** ERROR:
+// Module load completed but symbols could not be loaded for <image>`).
+func TestUnableToLoadImage(t *testing.T) {
+	c, out := realCtx(t, "lldb/sigsegv.dmp", "lldb/sigsegv.pdb")
+	warnTo(c, out)
+	want := "Unable to load image C:\\Windows\\System32\\ntdll.dll, Win32 error 0n2\n" +
+		"*** WARNING: Unable to verify timestamp for ntdll.dll\n" +
+		"*** ERROR: Module load completed but symbols could not be loaded for ntdll.dll\n"
+	if got := run(t, c, out, ".reload /f ntdll.dll"); got != want {
+		t.Errorf(".reload /f ntdll.dll:\n%s\nwant:\n%s", got, want)
+	}
+	// The PDB is found but the image is not: the image lines, then nothing.
+	want = "Unable to load image C:\\temp\\sigsegv.exe, Win32 error 0n2\n" +
+		"*** WARNING: Unable to verify timestamp for sigsegv.exe\n"
+	if got := run(t, c, out, ".reload /f sigsegv.exe"); got != want {
+		t.Errorf(".reload /f sigsegv.exe:\n%s\nwant:\n%s", got, want)
+	}
+	// An image found on the symbol path loads quietly.
+	c2, out2 := fileCtx(t, x86msvcDump, x86msvcSyms)
+	warnTo(c2, out2)
+	if got := run(t, c2, out2, ".reload /f crash.exe"); got != "" {
+		t.Errorf(".reload /f crash.exe with its image on the path: %q", got)
+	}
+}

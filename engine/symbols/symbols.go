@@ -227,6 +227,12 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		return ms
 	}
 	ms.State = SymNone
+	if !s.imageLoads(ms) {
+		// WinDbg maps the image before it loads symbols; one it cannot
+		// find is reported so (windbg-reference.md §7.4).
+		s.report(SevWarning, "Unable to load image %s, Win32 error 0n2", m.Path)
+		s.report(SevWarning, "*** WARNING: Unable to verify timestamp for %s", m.ImageName)
+	}
 	if m.PdbGUID == "" {
 		// No debug record in the dump (a triage dump's driver list): the
 		// image, found by its time stamp and size, names the PDB.
@@ -717,6 +723,25 @@ func (s *Symbols) ReadImage(m *target.Module, p []byte, off uint64) bool {
 // MappedImageFile is the image file ReadImage maps for a module ("" when
 // none was looked for or found), for lmv's `Mapped memory image file:`.
 func (ms *ModSyms) MappedImageFile() string { return ms.diskPath }
+
+// imageLoads reports whether the module's image is to be had as WinDbg
+// loads it: from a file on the image or symbol path, or, in a full-memory
+// or kernel dump, from memory. A minidump's memory holds pieces of images
+// at most, so there only a file counts.
+func (s *Symbols) imageLoads(ms *ModSyms) bool {
+	if s.imageFor(ms) != nil && (ms.imgFile != "" || s.target.Kind() != target.UserMini) {
+		return true
+	}
+	if s.target.Kind() == target.UserMini {
+		return false
+	}
+	f, err := pe.NewFile(memImage{s.target.AddressSpace(nil), ms.Mod.Base}, int64(ms.Mod.Size), true)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
 
 // IsCode implements ImageProvider.IsCode from the section table.
 func (s *Symbols) IsCode(m *target.Module, addr uint64) (bool, bool) {
