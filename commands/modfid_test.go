@@ -181,3 +181,91 @@ func TestUnableToLoadImage(t *testing.T) {
 		t.Errorf(".reload /f crash.exe with its image on the path: %q", got)
 	}
 }
+
+// `.reload /u ntdll.dll` prints `Unloaded ntdll.dll`
+// (msdocs/debuggercmds/-reload--reload-module-.md, Remarks); the module
+// leaves the module list and answers no symbol lookups until a `.reload`.
+// `.reload` on a user dump reads the module list again as the banner does:
+// the dots, then `Loading unloaded module list` and its dots
+// (windbg-reference.md §1.1 and §3.27).
+func TestReloadUnloadAndDots(t *testing.T) {
+	c, out := newCtx(t)
+	n, un := len(c.S.Target.Modules()), len(c.S.Target.UnloadedModules())
+	if un == 0 {
+		t.Fatal("the demo dump has no unloaded modules")
+	}
+	want := loadDots(n) + "\nLoading unloaded module list\n" + loadDots(un) + "\n"
+	if got := run(t, c, out, ".reload"); got != want {
+		t.Errorf(".reload:\n%q\nwant\n%q", got, want)
+	}
+	addr, _ := c.S.Symbols.Lookup("ntdll!RtlEnterCriticalSection")
+	if addr == 0 {
+		t.Fatal("ntdll!RtlEnterCriticalSection not found")
+	}
+	if got := run(t, c, out, ".reload /u ntdll.dll"); got != "Unloaded ntdll.dll\n" {
+		t.Errorf(".reload /u ntdll.dll: %q", got)
+	}
+	if got := run(t, c, out, "lm"); strings.Contains(got, "ntdll") {
+		t.Errorf("lm after .reload /u lists ntdll:\n%s", got)
+	}
+	if _, ok := c.S.Symbols.Lookup("ntdll!RtlEnterCriticalSection"); ok {
+		t.Error("ntdll!RtlEnterCriticalSection resolves after .reload /u")
+	}
+	if m, _, _, ok := c.S.Symbols.Nearest(addr); ok {
+		t.Errorf("Nearest names %s after .reload /u", m.Name)
+	}
+	if got := run(t, c, out, "x ntdll!RtlEnter*"); !strings.Contains(got, "Couldn't resolve error at 'ntdll!RtlEnter*'") {
+		t.Errorf("x after .reload /u: %q", got)
+	}
+	// The module name works as well as the image name (msdocs: `.reload /u hal`).
+	run(t, c, out, ".reload")
+	if got := run(t, c, out, "lm m ntdll"); !strings.Contains(got, "ntdll") {
+		t.Errorf("lm after .reload: %q", got)
+	}
+	if got := run(t, c, out, ".reload /u kernel32"); got != "Unloaded kernel32\n" {
+		t.Errorf(".reload /u kernel32: %q", got)
+	}
+	if got := run(t, c, out, "lm1m"); strings.Contains(got, "kernel32") || !strings.Contains(got, "ntdll") {
+		t.Errorf("lm1m after .reload /u kernel32:\n%s", got)
+	}
+	run(t, c, out, ".reload /f kernel32.dll")
+	if got := run(t, c, out, "lm m kernel32"); !strings.Contains(got, "(private pdb symbols)") {
+		t.Errorf("lm m kernel32 after .reload /f kernel32.dll:\n%s", got)
+	}
+}
+
+// On a kernel dump `.reload` prints the kernel banner's lines:
+// `Loading Kernel Symbols`, dots, `Loading User Symbols`
+// (windbg-reference.md §1.2 and §3.27).
+func TestReloadKernelDots(t *testing.T) {
+	c, out := kernelCtx(t, nil)
+	want := "Loading Kernel Symbols\n" + loadDots(len(c.S.Target.Modules())) + "\nLoading User Symbols\n"
+	if un := len(c.S.Target.UnloadedModules()); un > 0 {
+		want += "Loading unloaded module list\n" + loadDots(un) + "\n"
+	}
+	if got := run(t, c, out, ".reload"); got != want {
+		t.Errorf(".reload:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// !sym's wording is dbghelp's: the state after each form, with the usage
+// first when there is no argument; prompts stay on until `prompts off`
+// (msdocs/debuggercmds/-sym.md; transcripts: `!sym` -> `!sym <noisy/quiet -
+// prompts/prompts off> - quiet mode - symbol prompts on`, `!sym noisy` ->
+// `noisy mode - symbol prompts on`).
+func TestSymWording(t *testing.T) {
+	c, out := newCtx(t)
+	for _, tc := range [][2]string{
+		{"!sym", "!sym <noisy/quiet - prompts/prompts off> - quiet mode - symbol prompts on\n"},
+		{"!sym noisy", "noisy mode - symbol prompts on\n"},
+		{"!sym", "!sym <noisy/quiet - prompts/prompts off> - noisy mode - symbol prompts on\n"},
+		{"!sym quiet", "quiet mode - symbol prompts on\n"},
+		{"!sym prompts off", "quiet mode - symbol prompts off\n"},
+		{"!sym quiet", "quiet mode - symbol prompts off\n"},
+		{"!sym prompts", "quiet mode - symbol prompts on\n"},
+	} {
+		if got := run(t, c, out, tc[0]); got != tc[1] {
+			t.Errorf("%s: %q, want %q", tc[0], got, tc[1])
+		}
+	}
+}

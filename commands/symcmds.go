@@ -27,10 +27,12 @@ func init() {
 		Summary: "show, set or extend the executable image path (where images missing from a minidump are found)", Run: cmdExepath})
 	Register(&Command{Name: ".symfix", Family: "symbols", Syntax: ".symfix[+] [LocalCache]",
 		Summary: "use (or add) Microsoft's symbol server with a local cache", Run: cmdSymfix})
-	Register(&Command{Name: ".reload", Family: "symbols", Syntax: ".reload [/f] [Module]",
-		Summary: "drop loaded symbols so they load again (lazily, or now with /f)", Run: cmdReload})
-	Register(&Command{Name: "!sym", Family: "symbols", Syntax: "!sym noisy | quiet",
-		Summary: "turn the symbol search trace on or off", Run: cmdSym})
+	Register(&Command{Name: ".reload", Family: "symbols", Syntax: ".reload [/f] [/u] [/w] [Module]",
+		Summary: "drop loaded symbols so they load again (lazily, or now with /f); /u unloads a module",
+		Help: "Module is an image name (ntdll.dll) or a module name (ntdll), with wildcards unless /w. `/u Module` unloads\n" +
+			"its symbols and takes it out of the module list (lm, x, ln) until a later .reload.", Run: cmdReload})
+	Register(&Command{Name: "!sym", Family: "symbols", Syntax: "!sym [noisy | quiet | prompts | prompts off]",
+		Summary: "turn the symbol search trace (and symbol server prompts) on or off, or show the state", Run: cmdSym})
 	Register(&Command{Name: ".lines", Family: "symbols", Syntax: ".lines [-e | -d | -t]",
 		Summary: "turn source line support on (-e), off (-d) or over (-t, the default)",
 		Help: "Off at start, as in cdb and kd (WinDbg's GUI starts with it on); `ntdbg -lines` starts with it on.\n" +
@@ -102,7 +104,7 @@ func cmdX(c *Ctx, inv *Invocation) error {
 	}
 	modPat, symPat := splitModulePattern(arg)
 	found := false
-	for _, m := range c.S.Target.Modules() {
+	for _, m := range c.modules() {
 		if !wildMatch(modPat, m.Name) {
 			continue
 		}
@@ -245,60 +247,116 @@ func cmdReload(c *Ctx, inv *Invocation) error {
 	if err := c.needSymbols(); err != nil {
 		return err
 	}
-	force := false
+	force, unload, literal := false, false, false
 	var which string
 	for _, f := range strings.Fields(inv.Args) {
 		switch strings.ToLower(f) {
 		case "/f", "/i":
 			force = true
-		case "/d", "/s", "/user", "/n", "/v", "/o", "/w":
+		case "/u":
+			unload = true
+		case "/w":
+			literal = true
+		case "/d", "/s", "/user", "/n", "/v", "/o", "/l", "/unl":
 		default:
 			if !strings.HasPrefix(f, "/") {
 				which = f
 			}
 		}
 	}
+	// A module is named by its image name (ntdll.dll) or its module name
+	// (hal), with wildcards unless /w (msdocs .reload: /u, /w, Module).
+	named := func(m *target.Module) bool {
+		if literal {
+			return strings.EqualFold(m.ImageName, which) || strings.EqualFold(m.Name, which)
+		}
+		return wildMatch(which, m.ImageName) || wildMatch(which, m.Name)
+	}
 	var mods []*target.Module
 	for _, m := range c.S.Target.Modules() {
-		if which == "" || strings.EqualFold(m.ImageName, which) || strings.EqualFold(m.Name, which) {
+		if which == "" || named(m) {
 			mods = append(mods, m)
 		}
 	}
 	if which != "" && len(mods) == 0 {
 		return fmt.Errorf("\"%s\" was not found in the image list.", target.Sanitize(which))
 	}
-	if which == "" {
-		c.Println("Reloading current modules")
+	if unload && which != "" {
+		// `.reload /u ntdll.dll` -> `Unloaded ntdll.dll`: the symbols go and
+		// the module leaves the debugger's list until a .reload brings it
+		// back (msdocs/debuggercmds/-reload--reload-module-.md).
+		for _, m := range mods {
+			c.SymConfig.Detach(m)
+		}
+		c.Printf("Unloaded %s\n", target.Sanitize(which))
+		return nil
 	}
 	for _, m := range mods {
 		c.SymConfig.Unload(m)
-		if force {
-			c.SymConfig.Load(m)
-		}
 	}
 	if which == "" {
-		c.Println(loadDots(len(mods)))
+		c.reloadDots()
+	}
+	if force {
+		for _, m := range mods {
+			c.SymConfig.Load(m)
+		}
 	}
 	return nil
 }
 
+// reloadDots is what `.reload` prints on a dump: the module list read
+// again as the banner reads it, one dot a module, then the unloaded-module
+// list (windbg-reference.md §1.1, §1.2 and §3.27).
+func (c *Ctx) reloadDots() {
+	t := c.S.Target
+	if kernelDesc(c) != nil {
+		c.Println("Loading Kernel Symbols")
+		c.Println(loadDots(len(t.Modules())))
+		c.Println("Loading User Symbols")
+	} else {
+		c.Println(loadDots(len(t.Modules())))
+	}
+	if len(t.UnloadedModules()) > 0 {
+		c.Println("Loading unloaded module list")
+		c.Println(loadDots(len(t.UnloadedModules())))
+	}
+}
+
+// cmdSym is dbghelp's !sym: every form prints the state it leaves, as
+// `noisy mode - symbol prompts on`; with no argument the usage comes first
+// (`!sym <noisy/quiet - prompts/prompts off> - quiet mode - symbol prompts
+// on`). Prompts stay on until `!sym prompts off` (msdocs/debuggercmds/-sym.md).
 func cmdSym(c *Ctx, inv *Invocation) error {
 	if err := c.needSymbols(); err != nil {
 		return err
 	}
-	switch strings.ToLower(strings.TrimSpace(inv.Args)) {
-	case "noisy":
+	usage := false
+	switch strings.Join(strings.Fields(strings.ToLower(inv.Args)), " ") {
+	case "noisy", "noisy on":
 		c.SymConfig.Noisy = true
-		c.Println("noisy mode - symbol prompts on")
 	case "quiet":
 		c.SymConfig.Noisy = false
-		c.Println("quiet mode - symbol prompts off")
+	case "prompts", "prompts on":
+		c.SymConfig.PromptsOff = false
+	case "prompts off":
+		c.SymConfig.PromptsOff = true
 	default:
-		if c.SymConfig.Noisy {
-			c.Println("!sym <noisy/quiet - prompts/prompts off> - noisy mode is on")
-		} else {
-			c.Println("!sym <noisy/quiet - prompts/prompts off> - quiet mode is on")
-		}
+		usage = true
+	}
+	state := "quiet mode"
+	if c.SymConfig.Noisy {
+		state = "noisy mode"
+	}
+	if c.SymConfig.PromptsOff {
+		state += " - symbol prompts off"
+	} else {
+		state += " - symbol prompts on"
+	}
+	if usage {
+		c.Println("!sym <noisy/quiet - prompts/prompts off> - " + state)
+	} else {
+		c.Println(state)
 	}
 	return nil
 }

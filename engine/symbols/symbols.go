@@ -46,6 +46,9 @@ type Symbols struct {
 	Progress func(name string, done, total int64)
 	// Notify receives the search trace when Noisy (and warnings when Warn is nil).
 	Notify func(string)
+	// PromptsOff is `!sym prompts off`: symbol servers may not ask for
+	// credentials (ntdbg never prompts; the state is kept for !sym).
+	PromptsOff bool
 	// Warn receives warnings and errors (symbol files not found, bad
 	// downloads) with their severity.
 	Warn  func(Severity, string)
