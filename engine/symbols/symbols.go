@@ -554,7 +554,8 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 	return ""
 }
 
-// unpackCab extracts the single file of a downloaded cabinet.
+// unpackCab extracts the single file of a downloaded cabinet, streaming it
+// into dst (memory is one cabinet block); dst is removed on failure.
 func unpackCab(src, dst string) error {
 	fh, err := os.Open(src)
 	if err != nil {
@@ -565,11 +566,18 @@ func unpackCab(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	f, err := cab.ExtractFirst(fh, st.Size(), maxDownload)
+	out, err := os.Create(dst)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(dst, f.Data, 0o644)
+	_, _, err = cab.Extract(out, fh, st.Size(), maxDownload)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+	}
+	return err
 }
 
 const maxDownload = 2 << 30
