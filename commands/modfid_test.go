@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/mem"
 	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
+	rd "github.com/ntdbg/ntdbg/internal/realdumps"
 )
 
 // fileCtx opens a dump of the repository with a symbol path; the pages in
@@ -267,5 +269,59 @@ func TestSymWording(t *testing.T) {
 		if got := run(t, c, out, tc[0]); got != tc[1] {
 			t.Errorf("%s: %q, want %q", tc[0], got, tc[1])
 		}
+	}
+}
+
+// extraMem answers reads that fall inside one of its ranges, else the
+// dump's memory.
+type extraMem struct {
+	m     mem.Memory
+	extra map[uint64][]byte
+}
+
+func (e extraMem) ReadVirtual(b []byte, addr uint64) (int, error) {
+	for at, v := range e.extra {
+		if addr >= at && addr+uint64(len(b)) <= at+uint64(len(v)) {
+			return copy(b, v[addr-at:]), nil
+		}
+	}
+	return e.m.ReadVirtual(b, addr)
+}
+
+type extraTarget struct {
+	target.Target
+	extra map[uint64][]byte
+}
+
+func (t extraTarget) AddressSpace(p *target.Process) mem.Memory {
+	return extraMem{t.Target.AddressSpace(p), t.extra}
+}
+
+// !peb prints `NtGlobalFlag2:` after `NtGlobalFlag:` (windbg-reference.md
+// §3.19) for a PEB that has the field: Windows 10 1809 (build 17763) and
+// later, at 0x7c4 on x64. tiny-exe-with-cet-xsave.dmp is Windows 11 22000,
+// but crashpad copied a shorter PEB, so the test supplies the field's four
+// bytes; the 2012 R2 PEB of the hyperv dump (build 9600) has no such field
+// and no such line.
+func TestPebNtGlobalFlag2(t *testing.T) {
+	b, err := os.ReadFile(rd.Path(t, "breakpad/tiny-exe-with-cet-xsave.dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := target.OpenMinidump(bytes.NewReader(b), int64(len(b)), "tiny.dmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const peb = 0x000000cbc80b8000
+	var out bytes.Buffer
+	c := &Ctx{S: engine.NewSession(extraTarget{tg, map[uint64][]byte{peb + 0x7c4: {0x40, 0, 0, 0}}}), Out: &out, Host: &fakeHost{}}
+	c.SetSymbols(symbols.NewSymbols(tg, ""))
+	got := run(t, c, &out, "!peb")
+	if !strings.Contains(got, "    NtGlobalFlag:             0\n    NtGlobalFlag2:            40\n    Ldr                       00007ff9112b9120\n") {
+		t.Errorf("!peb on Windows 11:\n%s", got)
+	}
+	hc, hout, _ := hypervCtx(t, nil)
+	if got := run(t, hc, hout, "!peb"); !strings.Contains(got, "NtGlobalFlag:") || strings.Contains(got, "NtGlobalFlag2") {
+		t.Errorf("!peb on Server 2012 R2:\n%s", got)
 	}
 }

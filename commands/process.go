@@ -127,6 +127,11 @@ func cmdPeb(c *Ctx, inv *Invocation) error {
 	if gf, err := c.S.ReadUint(peb+l.PebGlobalFlag, 4); err == nil {
 		c.Printf("    NtGlobalFlag:             %x\n", gf)
 	}
+	if off, ok := c.pebGlobalFlag2(); ok {
+		if gf, err := c.S.ReadUint(peb+off, 4); err == nil {
+			c.Printf("    NtGlobalFlag2:            %x\n", gf)
+		}
+	}
 	ldr, err := c.S.ReadPointer(peb + l.PebLdr)
 	if err != nil {
 		c.Printf("    Ldr                       %s\n", c.pfield(peb+l.PebLdr))
@@ -166,6 +171,28 @@ func cmdPeb(c *Ctx, inv *Invocation) error {
 	c.Printf("    DllPath:      '%s'\n", str(l.PpDllPath))
 	c.Printf("    Environment:  %s\n", c.pfield(pp+l.PpEnv))
 	return nil
+}
+
+// pebGlobalFlag2 is where _PEB.NtGlobalFlag2 is: from ntdll's _PEB when
+// its type is loaded, else from the PEB layout of Windows 10 1809 (build
+// 17763) and later, which added the field (0x7c4 on x64, 0x478 on x86).
+// An older PEB has no such field, and !peb has no such line.
+func (c *Ctx) pebGlobalFlag2() (uint64, bool) {
+	if ref, err := c.S.Symbols.FindType("ntdll", "_PEB"); err == nil {
+		if f, err := ref.Field("NtGlobalFlag2"); err == nil {
+			return f.Offset, true
+		}
+		if _, err := ref.Field("NtGlobalFlag"); err == nil {
+			return 0, false // the PEB type is there and has no NtGlobalFlag2
+		}
+	}
+	if c.S.Target.System().Build < 17763 {
+		return 0, false
+	}
+	if c.S.Target.Arch().PtrSize() == 8 {
+		return 0x7c4, true
+	}
+	return 0x478, true
 }
 
 // pebModules walks InMemoryOrderModuleList and prints the module table.
