@@ -84,25 +84,38 @@ func openMSF(r io.ReaderAt, size int64) (*msf, error) {
 	if int64(dirBytes) > size {
 		return nil, errf(-1, 0x2C, "MSF superblock", "stream directory of %d bytes is larger than the file", dirBytes)
 	}
-	nDirBlocks := (dirBytes + m.blockSize - 1) / m.blockSize
-	mapBuf, err := m.readBlocksAt(int64(mapAddr)*int64(m.blockSize), int64(nDirBlocks)*4, "block map")
+	bs := int64(m.blockSize)
+	// Block counts are worked out in 64 bits: (size + blockSize - 1) in
+	// uint32 wraps to 0 for a size above 0xFFFFF000.
+	nDirBlocks := (int64(dirBytes) + bs - 1) / bs
+	mapBuf, err := m.readBlocksAt(int64(mapAddr)*bs, nDirBlocks*4, "block map")
 	if err != nil {
 		return nil, err
 	}
 	dirBlocks := make([]uint32, nDirBlocks)
 	for i := range dirBlocks {
 		dirBlocks[i] = binary.LittleEndian.Uint32(mapBuf[4*i:])
+		if err := m.checkBlock(dirBlocks[i]); err != nil {
+			return nil, errf(-1, int64(mapAddr)*bs+4*int64(i), "block map", "directory block %d: %v", i, err)
+		}
 	}
 	dir, err := m.gather(dirBlocks, dirBytes, -1, "stream directory")
 	if err != nil {
 		return nil, err
 	}
+	// at is the file offset of byte pos of the directory, for errors.
+	at := func(pos int) int64 {
+		if pos < 0 || int64(pos)/bs >= int64(len(dirBlocks)) {
+			return int64(mapAddr) * bs
+		}
+		return int64(dirBlocks[int64(pos)/bs])*bs + int64(pos)%bs
+	}
 	if len(dir) < 4 {
-		return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "empty")
+		return nil, errf(-1, at(0), "stream directory", "empty")
 	}
 	n := binary.LittleEndian.Uint32(dir)
 	if uint64(n)*4+4 > uint64(len(dir)) {
-		return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "%d streams do not fit in %d bytes", n, len(dir))
+		return nil, errf(-1, at(0), "stream directory", "%d streams do not fit in %d bytes", n, len(dir))
 	}
 	m.sizes = make([]uint32, n)
 	pos := 4 + 4*int(n)
@@ -112,25 +125,37 @@ func openMSF(r io.ReaderAt, size int64) (*msf, error) {
 	}
 	m.blocks = make([][]uint32, n)
 	for i, s := range m.sizes {
-		if s == 0xFFFFFFFF {
+		if s == 0xFFFFFFFF { // the nil stream: absent
 			continue
 		}
-		nb := int((s + m.blockSize - 1) / m.blockSize)
-		if pos+4*nb > len(dir) {
-			return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "stream %d (%d bytes) lists more blocks than the directory holds", i, s)
+		nb := (int64(s) + bs - 1) / bs
+		if nb*bs > m.size+bs {
+			return nil, errf(-1, at(4+4*i), "stream directory", "stream %d of %d bytes is larger than the %d-byte file", i, s, m.size)
+		}
+		if int64(pos)+4*nb > int64(len(dir)) {
+			return nil, errf(-1, at(4+4*i), "stream directory", "stream %d (%d bytes, %d blocks) lists more blocks than the directory holds", i, s, nb)
 		}
 		bl := make([]uint32, nb)
 		for j := range bl {
 			b := binary.LittleEndian.Uint32(dir[pos+4*j:])
-			if b >= m.numBlocks {
-				return nil, errf(-1, int64(mapAddr)*int64(m.blockSize), "stream directory", "stream %d uses block %d of %d", i, b, m.numBlocks)
+			if err := m.checkBlock(b); err != nil {
+				return nil, errf(-1, at(pos+4*j), "stream directory", "stream %d block %d: %v", i, j, err)
 			}
 			bl[j] = b
 		}
 		m.blocks[i] = bl
-		pos += 4 * nb
+		pos += 4 * int(nb)
 	}
 	return m, nil
+}
+
+// checkBlock checks that block b starts inside the file and within the
+// superblock's block count.
+func (m *msf) checkBlock(b uint32) error {
+	if b >= m.numBlocks || int64(b)*int64(m.blockSize) >= m.size {
+		return fmt.Errorf("block %d is outside the file (%d blocks of %d bytes, %d bytes)", b, m.numBlocks, m.blockSize, m.size)
+	}
+	return nil
 }
 
 func (m *msf) readBlocksAt(off, n int64, what string) ([]byte, error) {
@@ -147,11 +172,14 @@ func (m *msf) readBlocksAt(off, n int64, what string) ([]byte, error) {
 func (m *msf) gather(blocks []uint32, size uint32, stream int, what string) ([]byte, error) {
 	out := make([]byte, 0, size)
 	for _, b := range blocks {
-		n := m.blockSize
-		if rem := size - uint32(len(out)); rem < n {
+		n := int64(m.blockSize)
+		if rem := int64(size) - int64(len(out)); rem < n {
 			n = rem
 		}
-		chunk, err := m.readBlocksAt(int64(b)*int64(m.blockSize), int64(n), what)
+		if n <= 0 {
+			break
+		}
+		chunk, err := m.readBlocksAt(int64(b)*int64(m.blockSize), n, what)
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +215,11 @@ func (s *Stream) ReadAt(p []byte, off int64) (int, error) {
 	done := 0
 	for done < len(p) && off+int64(done) < int64(s.size) {
 		pos := off + int64(done)
-		blk := s.m.blocks[s.index][pos/bs]
+		bl := s.m.blocks[s.index]
+		if pos/bs >= int64(len(bl)) { // openMSF checks this; never index past the list
+			return done, errf(s.index, pos, "stream", "offset is past the stream's %d blocks", len(bl))
+		}
+		blk := bl[pos/bs]
 		within := pos % bs
 		n := bs - within
 		if rem := int64(s.size) - pos; rem < n {

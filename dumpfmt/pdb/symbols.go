@@ -277,7 +277,7 @@ func (f *File) LineAt(i int, seg uint16, off uint32) (Line, bool) {
 			for k := uint32(0); k < nLines; k++ {
 				lo := le.Uint32(lines[8*k:])
 				ln := le.Uint32(lines[8*k+4:]) & 0xFFFFFF
-				if conOff+lo <= off && (!found || conOff+lo >= bestOff) && ln != 0xFEEFEE && ln != 0xF00F00 {
+				if uint64(conOff)+uint64(lo) <= uint64(off) && (!found || conOff+lo >= bestOff) && ln != 0xFEEFEE && ln != 0xF00F00 {
 					name := ""
 					if uint64(fileOff)+4 <= uint64(len(checksums)) {
 						name = f.nameAt(le.Uint32(checksums[fileOff:]))

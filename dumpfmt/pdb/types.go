@@ -227,16 +227,16 @@ func (t *typeStream) offset(ti uint32) (uint32, error) {
 			return off, nil
 		}
 		if _, err := t.s.ReadAt(hdr[:], int64(t.hdrSize)+int64(off)); err != nil {
-			return 0, errf(t.idx, int64(t.hdrSize+off), "type record", "cannot read length of record 0x%x", cur)
+			return 0, errf(t.idx, int64(t.hdrSize)+int64(off), "type record", "cannot read length of record 0x%x", cur)
 		}
 		n := uint32(binary.LittleEndian.Uint16(hdr[:]))
 		if n < 2 {
-			return 0, errf(t.idx, int64(t.hdrSize+off), "type record", "record 0x%x has length %d", cur, n)
+			return 0, errf(t.idx, int64(t.hdrSize)+int64(off), "type record", "record 0x%x has length %d", cur, n)
+		}
+		if uint64(off)+uint64(n)+2 >= uint64(t.recBytes) { // in 64 bits: off + n + 2 may wrap
+			return 0, errf(t.idx, int64(t.hdrSize)+int64(off), "type record", "records end before type 0x%x", ti)
 		}
 		off += n + 2
-		if off >= t.recBytes {
-			return 0, errf(t.idx, int64(t.hdrSize+off), "type record", "records end before type 0x%x", ti)
-		}
 	}
 }
 
@@ -247,14 +247,14 @@ func (t *typeStream) raw(ti uint32) (uint16, []byte, error) {
 		return 0, nil, err
 	}
 	var hdr [4]byte
-	if _, err := t.s.ReadAt(hdr[:], int64(t.hdrSize+off)); err != nil {
-		return 0, nil, errf(t.idx, int64(t.hdrSize+off), "type record", "%v", err)
+	if _, err := t.s.ReadAt(hdr[:], int64(t.hdrSize)+int64(off)); err != nil {
+		return 0, nil, errf(t.idx, int64(t.hdrSize)+int64(off), "type record", "%v", err)
 	}
 	n := uint32(binary.LittleEndian.Uint16(hdr[:]))
-	if n < 2 || off+2+n > t.recBytes {
-		return 0, nil, errf(t.idx, int64(t.hdrSize+off), "type record", "record 0x%x of %d bytes runs past the records", ti, n)
+	if n < 2 || uint64(off)+2+uint64(n) > uint64(t.recBytes) {
+		return 0, nil, errf(t.idx, int64(t.hdrSize)+int64(off), "type record", "record 0x%x of %d bytes runs past the records", ti, n)
 	}
-	body, err := t.s.bytes(int64(t.hdrSize+off+4), int64(n-2), "type record")
+	body, err := t.s.bytes(int64(t.hdrSize)+int64(off)+4, int64(n-2), "type record")
 	if err != nil {
 		return 0, nil, err
 	}
