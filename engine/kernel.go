@@ -155,11 +155,11 @@ func kernelModule(m mem.Memory, km nt.Module) *target.Module {
 	case "hal.dll", "halmacpi.dll", "halacpi.dll":
 		modName = "hal"
 	}
-	mod := &target.Module{Base: km.Base, Size: km.Size, Name: target.Sanitize(modName), ImageName: target.Sanitize(image), Path: target.Sanitize(path)}
+	mod := &target.Module{Base: km.Base, Size: km.Size, Name: target.SanitizeName(modName), ImageName: target.SanitizeName(image), Path: target.Sanitize(path)}
 	if f, err := pe.NewFile(imageInMemory{m, km.Base}, int64(km.Size), true); err == nil {
 		mod.TimeDateStamp, mod.CheckSum = f.TimeDateStamp, f.CheckSum
 		if cv, err := f.CodeView(); err == nil && cv != nil {
-			mod.PdbName, mod.PdbAge = target.Sanitize(cv.PdbName), cv.Age
+			mod.PdbName, mod.PdbFile, mod.PdbAge = target.Sanitize(cv.PdbName), target.PdbBase(cv.PdbName), cv.Age
 			if cv.Signature == codeview.RSDS {
 				mod.PdbGUID = cv.GUIDString()
 			} else {

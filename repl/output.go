@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/ntdbg/ntdbg/commands"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Output sends everything to the terminal (or stdout) and, while a log is
@@ -48,26 +51,91 @@ func (o *Output) LinkCommand(n int) (string, bool) {
 	return o.links[n-1], true
 }
 
+// Write is the boundary every command's text crosses on its way out:
+// control characters other than newline and tab, and the invisible and
+// bidirectional characters, are escaped here whatever their source (a dump,
+// a symbol file, a server's error text), so nothing a command prints can
+// drive the terminal. The log is written first, so an interrupted write
+// to the terminal loses nothing the log should hold.
 func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var n int
-	var err error
-	n, err = o.term.Write(p)
-	if o.log != nil {
-		o.logWrite(p)
+	safe := p
+	if s, changed := terminalSafe(string(p)); changed {
+		safe = []byte(s)
 	}
-	return n, err
+	failed := o.log != nil && o.logFailed(safe)
+	_, err := o.term.Write(safe)
+	if failed {
+		o.reportLogErr()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// terminalSafe escapes what must not reach a terminal raw: C0 controls but
+// newline and tab, DEL, C1 controls, invalid UTF-8, and the characters
+// target.Sanitize calls invisible. Backslashes are left alone (text that
+// was sanitized before stays as it is).
+func terminalSafe(s string) (string, bool) {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\n' && c != '\t' || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s, false
+	}
+	var b strings.Builder
+	changed := false
+	for i, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+			changed = true
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, "\\x%02x", r)
+			changed = true
+		case target.Invisible(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+			changed = true
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if !changed {
+		return s, false
+	}
+	return b.String(), true
 }
 
 // logWrite writes to the log; the first failure is reported on the
 // terminal at once (with what failed), so a user never believes a log
 // holds what it does not. Later writes are still tried.
 func (o *Output) logWrite(b []byte) {
+	if o.logFailed(b) {
+		o.reportLogErr()
+	}
+}
+
+// logFailed writes b to the log and reports whether this write is the first
+// to fail (the caller says so on the terminal once its own text is out).
+func (o *Output) logFailed(b []byte) bool {
 	if _, err := o.log.Write(b); err != nil && o.logErr == nil {
 		o.logErr = err
-		fmt.Fprintf(o.term, "WARNING: writing log file '%s' failed: %v; the log is incomplete from here on\n", o.logName, err)
+		return true
 	}
+	return false
+}
+
+func (o *Output) reportLogErr() {
+	fmt.Fprintf(o.term, "WARNING: writing log file '%s' failed: %v; the log is incomplete from here on\n", o.logName, o.logErr)
 }
 
 // LogErr is the first log write error since the log was opened.
@@ -82,21 +150,20 @@ func (o *Output) LogErr() error {
 func (o *Output) Emit(k commands.Kind, text, cmd string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	text, _ = terminalSafe(text)
+	failed := o.log != nil && o.logFailed([]byte(text))
+	if failed {
+		defer o.reportLogErr()
+	}
 	if k == commands.KindLink && o.DML && cmd != "" && len(o.links) < maxLinks {
 		o.links = append(o.links, cmd)
 		fmt.Fprintf(o.term, "\x1b[4m%s\x1b[24m[%d]", text, len(o.links))
-		if o.log != nil {
-			o.logWrite([]byte(text))
-		}
 		return
 	}
 	if o.Colour != nil && k != commands.KindText && k != commands.KindLink {
 		io.WriteString(o.term, decorateLines(text, func(l string) string { return o.Colour(k, l) }))
 	} else {
 		io.WriteString(o.term, text)
-	}
-	if o.log != nil {
-		o.logWrite([]byte(text))
 	}
 }
 

@@ -195,3 +195,27 @@ func TestEmptyLineRepeats(t *testing.T) {
 		t.Errorf("the repeated dq did not continue: %q then %q", lines[1], lines[3])
 	}
 }
+
+// The output boundary escapes control and invisible characters whatever
+// wrote them, in the terminal and the log alike, and leaves text, newlines,
+// tabs and backslashes alone (issue 11, finding 1).
+func TestOutputEscapesControlCharacters(t *testing.T) {
+	var term bytes.Buffer
+	o := &Output{term: &term}
+	logPath := filepath.Join(t.TempDir(), "x.log")
+	if _, err := o.OpenLog(logPath, false); err != nil {
+		t.Fatal(err)
+	}
+	in := "ok\tC:\\x64\\a.dll\n\x1b[2J\x1b]52;c;QQ==\x07 \u202eevil \xff\u0085\n"
+	want := "ok\tC:\\x64\\a.dll\n\\x1b[2J\\x1b]52;c;QQ==\\x07 \\u202eevil \\xff\\x85\n"
+	if n, err := o.Write([]byte(in)); err != nil || n != len(in) {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	o.Emit(commands.KindError, "\x1b[31mred\n", "")
+	want += "\\x1b[31mred\n"
+	o.CloseLog()
+	log, _ := os.ReadFile(logPath)
+	if term.String() != want || string(log) != want {
+		t.Errorf("terminal %q\nlog      %q\nwant     %q", term.String(), log, want)
+	}
+}

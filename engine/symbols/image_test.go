@@ -3,8 +3,13 @@ package symbols
 import (
 	"bytes"
 	"debug/pe"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/ntdbg/ntdbg/engine/target"
 
 	"github.com/ntdbg/ntdbg/testdata/gen/demo"
 )
@@ -48,5 +53,31 @@ func TestReadImageFromTheImagePath(t *testing.T) {
 	}
 	if s.ReadImage(m, p, m.Size-8) {
 		t.Error("a read past the module's end must fail")
+	}
+}
+
+// A CodeView name with control characters is never requested mangled: the
+// file name is taken from the raw name before it is escaped for display, and
+// the store then refuses it (issue 11, finding 11: `x1b[2J.pdb` was asked for).
+func TestEscapedPdbNamesAreNotRequested(t *testing.T) {
+	tg := demoTarget(t)
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	m := tg.Modules()[0]
+	raw := `d:\build\evil` + "\x1b[2J" + `.pdb`
+	m.PdbName, m.PdbFile = target.Sanitize(raw), target.PdbBase(raw)
+	s := NewSymbols(tg, "srv*"+t.TempDir()+"*"+srv.URL)
+	s.Load(m)
+	for _, p := range asked {
+		if strings.Contains(p, "x1b") || strings.Contains(p, "\x1b") || strings.Contains(p, "[2J") {
+			t.Errorf("requested %q", p)
+		}
+	}
+	if m.PdbName != `d:\build\evil\x1b[2J.pdb` {
+		t.Errorf("display name %q", m.PdbName)
 	}
 }

@@ -29,7 +29,11 @@ func (s *Symbols) loadISF(ms *ModSyms) bool {
 		var path string
 		var f *isf.File
 		if m.PdbName != "" && m.PdbGUID != "" {
-			name := strings.ToLower(BaseName(m.PdbName))
+			base := m.PdbFile
+			if base == "" {
+				base = BaseName(m.PdbName)
+			}
+			name := strings.ToLower(base)
 			if _, ok := StoreRelPath(name, fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)); !ok {
 				continue
 			}
@@ -62,7 +66,7 @@ func (s *Symbols) loadISF(ms *ModSyms) bool {
 		sort.Sort(sort.Reverse(sort.StringSlice(names)))
 		for _, name := range names {
 			if sym := f.Symbols[name]; sym.Address < m.Size {
-				ms.entries = append(ms.entries, symEntry{rva: uint32(sym.Address), name: name, pdbMod: -1})
+				ms.entries = append(ms.entries, symEntry{rva: uint32(sym.Address), name: target.SanitizeName(name), pdbMod: -1})
 			}
 		}
 		s.index(ms)

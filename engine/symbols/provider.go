@@ -108,7 +108,7 @@ type Param struct {
 func convertParams(arch target.Arch, ps []pdb.Param) []Param {
 	out := make([]Param, 0, len(ps))
 	for _, p := range ps {
-		q := Param{Name: p.Name, Type: p.Type, IsParam: p.IsParam, Offset: p.Offset, FrameReg: p.FrameReg}
+		q := Param{Name: target.SanitizeName(p.Name), Type: p.Type, IsParam: p.IsParam, Offset: p.Offset, FrameReg: p.FrameReg}
 		switch p.Kind {
 		case pdb.LocRegRel:
 			q.Kind = LocRegRel

@@ -241,7 +241,7 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		// image, found by its time stamp and size, names the PDB.
 		if img := s.imageFor(ms); img != nil {
 			if cv, err := img.CodeView(); err == nil && cv != nil {
-				m.PdbName, m.PdbAge = target.Sanitize(cv.PdbName), cv.Age
+				m.PdbName, m.PdbFile, m.PdbAge = target.Sanitize(cv.PdbName), target.PdbBase(cv.PdbName), cv.Age
 				if cv.Signature == codeview.RSDS {
 					m.PdbGUID = cv.GUIDString()
 				} else {
@@ -252,7 +252,10 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		}
 	}
 	if m.PdbName != "" && m.PdbGUID != "" {
-		name := BaseName(m.PdbName)
+		name := m.PdbFile
+		if name == "" {
+			name = BaseName(m.PdbName)
+		}
 		index := fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)
 		path := s.find(name, index, func(p string) bool { return s.validPDB(p, m.PdbGUID) })
 		if path != "" {
@@ -280,7 +283,7 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 				if e.Forwarder != "" || e.Name == "" {
 					continue
 				}
-				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: e.Name, pdbMod: -1})
+				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: target.SanitizeName(e.Name), pdbMod: -1})
 			}
 			s.index(ms)
 			s.report(SevError, "*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
@@ -389,7 +392,7 @@ func (s *Symbols) buildPDBEntries(ms *ModSyms) {
 				continue
 			}
 			pc := p
-			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: p.Name, pdbMod: p.Module, seg: p.Seg, off: p.Off, typ: s.procType(ms, p), proc: &pc})
+			ms.entries = append(ms.entries, symEntry{rva: rva, size: p.Len, name: target.SanitizeName(p.Name), pdbMod: p.Module, seg: p.Seg, off: p.Off, typ: s.procType(ms, p), proc: &pc})
 			covered[rva] = true
 		}
 	}
@@ -399,13 +402,13 @@ func (s *Symbols) buildPDBEntries(ms *ModSyms) {
 			if !ok || covered[rva] {
 				continue
 			}
-			ms.entries = append(ms.entries, symEntry{rva: rva, name: undname.Undecorate(p.Name), pdbMod: -1, seg: p.Seg, off: p.Off, data: p.Flags&2 == 0})
+			ms.entries = append(ms.entries, symEntry{rva: rva, name: target.SanitizeName(undname.Undecorate(p.Name)), pdbMod: -1, seg: p.Seg, off: p.Off, data: p.Flags&2 == 0})
 		}
 	}
 	if globals, err := ms.PDB.Globals(); err == nil {
 		for _, g := range globals {
 			if rva, ok := d.RVA(g.Seg, g.Off); ok {
-				ms.globals = append(ms.globals, symEntry{rva: rva, name: g.Name, pdbMod: -1, data: true, typ: g.Type})
+				ms.globals = append(ms.globals, symEntry{rva: rva, name: target.SanitizeName(g.Name), pdbMod: -1, data: true, typ: g.Type})
 			}
 		}
 	}
@@ -860,7 +863,7 @@ func (s *Symbols) Line(addr uint64) (Line, bool) {
 	}
 	e := ms.entries[i]
 	l, ok := ms.PDB.LineAt(e.pdbMod, e.seg, e.off+(rva-e.rva))
-	return Line{File: l.File, Line: l.Line}, ok
+	return Line{File: target.Sanitize(l.File), Line: l.Line}, ok
 }
 
 // locatedAt gives a parameter the location its records give for

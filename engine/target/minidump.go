@@ -140,7 +140,7 @@ func (t *UserTarget) loadThreads() error {
 	}
 	for i, th := range ths {
 		loc := th.Context
-		tt := &Thread{Index: i, ID: th.ID, Suspend: th.SuspendCount, Teb: th.Teb, Name: Sanitize(names[th.ID]),
+		tt := &Thread{Index: i, ID: th.ID, Suspend: th.SuspendCount, Teb: th.Teb, Name: SanitizeName(names[th.ID]),
 			Priority: th.Priority, PrioCls: th.PriorityClass}
 		tt.load = func() (*Registers, error) { return t.decodeContext(loc) }
 		if in := byID[th.ID]; in != nil {
@@ -169,7 +169,7 @@ func (t *UserTarget) loadModules() error {
 				v.FileFlagsMask, v.FileFlags, v.FileOS, v.FileType, v.FileSubtype, v.FileDateMS, v.FileDateLS}
 		}
 		if cv := m.CodeView; cv != nil {
-			mm.PdbName, mm.PdbAge = Sanitize(cv.PdbName), cv.Age
+			mm.PdbName, mm.PdbFile, mm.PdbAge = Sanitize(cv.PdbName), PdbBase(cv.PdbName), cv.Age
 			if cv.Signature == codeview.RSDS {
 				mm.PdbGUID = cv.GUIDString()
 			} else {
@@ -298,7 +298,7 @@ func (t *UserTarget) Handles() ([]HandleInfo, error) {
 	}
 	out := make([]HandleInfo, len(hs))
 	for i, h := range hs {
-		out[i] = HandleInfo{Handle: h.Handle, Type: Sanitize(h.TypeName), Name: Sanitize(h.ObjectName),
+		out[i] = HandleInfo{Handle: h.Handle, Type: SanitizeName(h.TypeName), Name: Sanitize(h.ObjectName),
 			Attributes: h.Attributes, GrantedAccess: h.GrantedAccess, HandleCount: h.HandleCount, PointerCount: h.PointerCount}
 	}
 	return out, nil

@@ -147,9 +147,13 @@ type Module struct {
 	TimeDateStamp uint32
 	CheckSum      uint32
 	Version       *VersionInfo
-	PdbName       string
-	PdbGUID       string
-	PdbAge        uint32
+	PdbName       string // sanitized, for display
+	// PdbFile is the PDB's file name as the debug record spells it, taken
+	// from the raw name before any escaping (for symbol requests; a name
+	// with control characters is then refused by the store, not mangled).
+	PdbFile string
+	PdbGUID string
+	PdbAge  uint32
 }
 
 // End is the first address after the module.
@@ -211,22 +215,37 @@ func ModuleNameFromPath(p string) (module, image string) {
 	if i := strings.LastIndexByte(module, '.'); i > 0 {
 		module = module[:i]
 	}
-	return Sanitize(module), Sanitize(image)
+	return SanitizeName(module), SanitizeName(image)
 }
 
-// Sanitize makes a string from a dump safe to print: control characters
-// (C0, DEL, C1) and invalid UTF-8 become escapes, so a dump cannot move the
-// cursor or retitle the terminal.
-// invisible reports the characters that reorder or hide text on a
-// terminal: bidirectional controls, zero-width characters, the BOM.
-func invisible(r rune) bool {
-	return (r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0xfeff
+// invisible reports the characters that reorder, hide or break text on a
+// terminal: bidirectional controls and marks (U+061C, U+200E/F,
+// U+202A-U+202E, U+2066-U+2069), zero-width and invisible characters
+// (U+200B-U+200D, U+2060-U+2064, U+180E, the BOM), and the line and
+// paragraph separators U+2028/U+2029.
+func invisible(r rune) bool { return Invisible(r) }
+
+// Invisible is invisible, for the terminal boundary in the front end.
+func Invisible(r rune) bool {
+	return r == 0x061c || r == 0x180e || (r >= 0x200b && r <= 0x200f) || (r >= 0x2028 && r <= 0x202e) ||
+		(r >= 0x2060 && r <= 0x2064) || (r >= 0x2066 && r <= 0x2069) || r == 0xfeff
 }
 
-func Sanitize(s string) string {
+// Sanitize makes text from a dump or a symbol file safe to print: control
+// characters (C0, DEL, C1) and invalid UTF-8 become \xNN, the invisible
+// and bidirectional characters \uNNNN. Backslashes stay, since most such
+// text is Windows paths; names use SanitizeName.
+func Sanitize(s string) string { return sanitize(s, false) }
+
+// SanitizeName is Sanitize for identifiers (symbol, type, member, module
+// and thread names), which also doubles every backslash: a name holding the
+// text \x1b then never prints like an escaped ESC.
+func SanitizeName(s string) string { return sanitize(s, true) }
+
+func sanitize(s string, names bool) string {
 	clean := true
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd || invisible(r) {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd || invisible(r) || names && r == '\\' {
 			clean = false
 			break
 		}
@@ -245,6 +264,8 @@ func Sanitize(s string) string {
 			b.WriteString(hex2(byte(r)))
 		case invisible(r):
 			fmt.Fprintf(&b, "\\u%04x", r)
+		case names && r == '\\':
+			b.WriteString("\\\\")
 		default:
 			b.WriteRune(r)
 		}
@@ -255,6 +276,15 @@ func Sanitize(s string) string {
 func hex2(c byte) string {
 	const digits = "0123456789abcdef"
 	return string([]byte{digits[c>>4], digits[c&15]})
+}
+
+// PdbBase is the file name of a recorded PDB path (Windows or POSIX
+// separators), unescaped.
+func PdbBase(p string) string {
+	if i := strings.LastIndexAny(p, `\/`); i >= 0 {
+		p = p[i+1:]
+	}
+	return p
 }
 
 // ModuleAt finds the module of mods containing addr.

@@ -12,6 +12,11 @@ func TestSanitize(t *testing.T) {
 		"exe.\u202eTXT.sys":      `exe.\u202eTXT.sys`, // a right-to-left override reorders the line
 		"zero\u200bwidth":        `zero\u200bwidth`,
 		"iso\u2066late":          `iso\u2066late`,
+		"arabic\u061cmark":       `arabic\u061cmark`,
+		"line\u2028sep\u2029":    `line\u2028sep\u2029`,
+		"lrm\u200e rlm\u200f":    `lrm\u200e rlm\u200f`,
+		"joiner\u2060":           `joiner\u2060`,
+		`C:\x64\build\app.pdb`:   `C:\x64\build\app.pdb`, // text (paths) keeps its backslashes
 	}
 	for in, want := range cases {
 		if got := Sanitize(in); got != want {
@@ -20,5 +25,20 @@ func TestSanitize(t *testing.T) {
 	}
 	if m, _ := ModuleNameFromPath(`..\..\x\evil` + "\x1b" + `.dll`); m != `evil\x1b` {
 		t.Errorf("module name %q", m)
+	}
+}
+
+// Names double their backslashes, so a name holding the text \x1b reads
+// differently from a name holding ESC (issue 11, finding 2).
+func TestSanitizeName(t *testing.T) {
+	if a, b := SanitizeName("a\x1b"), SanitizeName(`a\x1b`); a == b || a != `a\x1b` || b != `a\\x1b` {
+		t.Errorf("ESC %q and the text \\x1b %q must differ", a, b)
+	}
+	if got := SanitizeName("ok_name::f"); got != "ok_name::f" {
+		t.Errorf("a clean name changed: %q", got)
+	}
+	// Text that was sanitized stays as it is when sanitized again.
+	if s := Sanitize("x\x1b\u202e"); Sanitize(s) != s {
+		t.Errorf("Sanitize is not idempotent on its output: %q", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ntdbg/ntdbg/dumpfmt/pdb"
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Kind is what sort of type an Info describes.
@@ -95,7 +96,7 @@ func (r *Ref) Resolve(ti uint32) Info {
 	if t == nil {
 		return Info{Kind: KindUnknown, Index: ti}
 	}
-	in := Info{Index: t.Index, Name: t.Name, Elem: t.Elem}
+	in := Info{Index: t.Index, Name: target.SanitizeName(t.Name), Elem: t.Elem}
 	switch t.Leaf {
 	case pdb.LF_POINTER:
 		in.Kind, in.PtrSize = KindPointer, t.PointerSize()
@@ -122,7 +123,7 @@ func (r *Ref) Resolve(ti uint32) Info {
 	}
 	if in.Kind.IsUDT() {
 		def := r.table.Resolve(t)
-		in.Index, in.Name, in.Size, in.Count = def.Index, def.Name, def.Size, int(def.Count)
+		in.Index, in.Name, in.Size, in.Count = def.Index, target.SanitizeName(def.Name), def.Size, int(def.Count)
 	}
 	return in
 }
@@ -153,7 +154,7 @@ func (r *Ref) Members(ti uint32) ([]Member, error) {
 	var out []Member
 	for _, m := range ms {
 		if m.Leaf == pdb.LF_MEMBER {
-			out = append(out, Member{Name: m.Name, Offset: m.Offset, Type: m.Type})
+			out = append(out, Member{Name: target.SanitizeName(m.Name), Offset: m.Offset, Type: m.Type})
 		}
 	}
 	return out, nil
@@ -167,7 +168,7 @@ func (r *Ref) Enumerators(ti uint32) []Enumerator {
 	}
 	var out []Enumerator
 	for _, m := range ms {
-		out = append(out, Enumerator{Name: m.Name, Value: m.Value})
+		out = append(out, Enumerator{Name: target.SanitizeName(m.Name), Value: m.Value})
 	}
 	return out
 }

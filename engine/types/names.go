@@ -3,6 +3,8 @@ package types
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // The one renderer of type names, in the two spellings WinDbg uses.
@@ -43,7 +45,7 @@ func (r *Ref) Name(ti uint32) string {
 		return in.Name
 	}
 	if t.Name != "" {
-		return t.Name
+		return target.SanitizeName(t.Name)
 	}
 	return "<anonymous-tag>"
 }
