@@ -291,7 +291,7 @@ func TestProcsAndLines(t *testing.T) {
 }
 
 func FuzzOpen(f *testing.F) {
-	for _, p := range []string{"llvm-pdb/every-type.pdb", "llvm-pdb/bad-block-size.pdb", "lldb/sigsegv.pdb"} {
+	for _, p := range []string{"llvm-pdb/every-type.pdb", "llvm-pdb/bad-block-size.pdb", "lldb/sigsegv.pdb", "llvm-pdb/FPOTest.pdb", "lldb/test-pdb.pdb"} {
 		if b, err := os.ReadFile(realdumps + p); err == nil {
 			f.Add(b)
 		}
@@ -302,18 +302,7 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p.DBI()
-		p.Publics()
-		p.Procs()
-		if tpi, err := p.TPI(); err == nil {
-			b, e := tpi.Range()
-			for ti := b; ti < e && ti < b+200; ti++ {
-				if ty, err := tpi.Type(ti); err == nil && ty.FieldList != 0 {
-					tpi.Fields(ty.FieldList)
-				}
-			}
-			tpi.FindUDT("x")
-		}
+		exerciseAccessors(p) // every accessor: DBI, FPO, globals, procedures, parameters, lines, TPI and IPI
 	})
 }
 
