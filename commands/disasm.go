@@ -39,10 +39,7 @@ func (c *Ctx) disasm(addr uint64, count int, end uint64) uint64 {
 		if !c.codeReadable(addr) {
 			break // WinDbg's u stops at the first unreadable byte: one `??  ???` line
 		}
-		addr += uint64(n)
-		if i > 0x10000 {
-			break
-		}
+		addr += uint64(n) // a huge count ends at the output budget or Ctrl-C, which say so
 	}
 	return addr
 }

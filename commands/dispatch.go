@@ -110,7 +110,7 @@ func (c *Ctx) runSegment(line string, seg segment) (err error) {
 	if text == "" {
 		return nil
 	}
-	return c.dispatch(line, text, seg.off+lead)
+	return c.guarded(func() error { return c.dispatch(line, text, seg.off+lead) })
 }
 
 func firstFrames(stack []byte) string {

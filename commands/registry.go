@@ -40,12 +40,19 @@ type Ctx struct {
 	hasLast  bool
 	lastU    uint64 // where a bare `u` continues
 	hasLastU bool
-	depth    int    // script nesting
-	radix    int    // default radix for unprefixed numbers (0: 16), set by `n`
-	extPath  string // .extpath
-	kframes  int    // .kframes: k's default frame count (0: 0n256)
+	depth    int // script nesting
+	// scriptSteps counts the script lines run under one top-level command.
+	scriptSteps int
+	radix       int    // default radix for unprefixed numbers (0: 16), set by `n`
+	extPath     string // .extpath
+	kframes     int    // .kframes: k's default frame count (0: 0n256)
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// OutBudget is how many bytes one command may print (0: the default).
+	OutBudget int64
+	// Interrupted, when set, reports a pending interrupt (Ctrl-C): the
+	// running command stops at its next write.
+	Interrupted func() bool
 	// Registry is the command set (nil: the core registry).
 	Registry *Registry
 }

@@ -57,18 +57,29 @@ func cmdEcho(c *Ctx, inv *Invocation) error {
 
 func cmdLogOpen(c *Ctx, inv *Invocation) error {
 	appendMode := inv.Name == ".logappend"
-	fields := strings.Fields(inv.Args)
+	rest := strings.TrimSpace(inv.Args)
 	stamp := false
-	var name string
-	for _, f := range fields {
-		switch strings.ToLower(f) {
-		case "/t":
-			stamp = true
-		case "/u":
-			// The log is written as UTF-8 either way; /u is accepted for scripts.
-		default:
-			name = f
+	// Options come first; the file name is the rest of the line, and a
+	// quoted name keeps its spaces: .logopen "C:\my logs\a.log".
+	for {
+		low := strings.ToLower(rest)
+		if strings.HasPrefix(low, "/t") && (len(rest) == 2 || rest[2] == ' ') {
+			stamp, rest = true, strings.TrimSpace(rest[2:])
+			continue
 		}
+		if strings.HasPrefix(low, "/u") && (len(rest) == 2 || rest[2] == ' ') {
+			rest = strings.TrimSpace(rest[2:]) // the log is UTF-8 either way; /u is accepted for scripts
+			continue
+		}
+		break
+	}
+	name := rest
+	if strings.HasPrefix(name, "\"") {
+		end := strings.IndexByte(name[1:], '"')
+		if end < 0 {
+			return fmt.Errorf("Missing closing quote in '%s'", name)
+		}
+		name = name[1 : 1+end]
 	}
 	if name == "" {
 		name = "Dbgeng.log"
@@ -80,12 +91,18 @@ func cmdLogOpen(c *Ctx, inv *Invocation) error {
 		}
 		name = fmt.Sprintf("%s_%04X_%s%s", name, c.pid(), c.now().Format("2006-01-02_15-04-05-000"), ext)
 	}
-	if old, ok := c.Host.CloseLog(); ok {
-		c.Printf("Closing open log file %s\n", old)
-	}
+	// The new log is opened before the old one closes: a log that cannot
+	// be opened leaves the open one as it was.
+	old, hadOld := c.Host.LogName()
 	path, err := c.Host.OpenLog(name, appendMode)
 	if err != nil {
+		if hadOld {
+			return fmt.Errorf("Unable to open log file '%s', %v; log file '%s' stays open", name, err, old)
+		}
 		return fmt.Errorf("Unable to open log file '%s', %v", name, err)
+	}
+	if hadOld {
+		c.Printf("Closing open log file %s\n", old)
 	}
 	c.Printf("Opened log file '%s'\n", path)
 	return nil
@@ -142,6 +159,9 @@ const maxScriptDepth = 32
 
 // runScriptCommand runs `$<file` (each line echoed and run) or `$><file`
 // (the file condensed into one command line).
+// maxScriptSteps bounds the script lines one top-level command may run.
+const maxScriptSteps = 100000
+
 func (c *Ctx) runScriptCommand(text string) error {
 	condensed := strings.HasPrefix(text, "$><") || strings.HasPrefix(text, "$$><")
 	i := strings.IndexByte(text, '<')
@@ -157,6 +177,9 @@ func (c *Ctx) runScriptCommand(text string) error {
 	if err != nil {
 		return fmt.Errorf("Couldn't open script file '%s'", name)
 	}
+	if c.depth == 0 {
+		c.scriptSteps = 0
+	}
 	c.depth++
 	defer func() { c.depth-- }()
 	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
@@ -164,11 +187,20 @@ func (c *Ctx) runScriptCommand(text string) error {
 		lines = lines[:len(lines)-1]
 	}
 	if condensed {
+		if c.scriptSteps += len(lines); c.scriptSteps > maxScriptSteps {
+			return fmt.Errorf("Script stopped: it ran more than %d commands (does it run itself?)", maxScriptSteps)
+		}
 		line := strings.Join(lines, ";")
 		c.Printf("%s%s\n", c.Host.Prompt(), line)
 		return c.Execute(line)
 	}
 	for _, l := range lines {
+		// Nesting is capped, but a script that runs itself twice a line
+		// would still double at every level: the commands one script run
+		// may execute are counted too.
+		if c.scriptSteps++; c.scriptSteps > maxScriptSteps {
+			return fmt.Errorf("Script stopped: it ran more than %d commands (does it run itself?)", maxScriptSteps)
+		}
 		c.Printf("%s%s\n", c.Host.Prompt(), l)
 		if err := c.Execute(l); err == ErrQuit {
 			return ErrQuit

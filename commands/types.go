@@ -20,6 +20,8 @@ func init() {
 }
 
 type dtOpts struct {
+	// outer holds the structures being expanded around this one.
+	outer   []uint32
 	depth   int
 	verbose bool
 	arrays  bool // -a: one line per array element
@@ -180,7 +182,15 @@ func (c *Ctx) dumpUDT(r *types.Ref, t types.Info, base uint64, hasAddr bool, lev
 			}
 		}
 		if mt.Kind.IsUDT() && (expand || level <= o.depth) {
-			if err := c.dumpUDT(r, mt, base+m.Offset, hasAddr, level+1, o, sub); err != nil {
+			// A type that holds itself (only a hostile PDB can say so) would
+			// expand without end: the member is shown, not entered.
+			if mt.Index == t.Index || containsIndex(o.outer, mt.Index) {
+				c.Printf("%s   <recursive type %s: not expanded>\n", indent, mt.Name)
+				continue
+			}
+			inner := o
+			inner.outer = append(append([]uint32(nil), o.outer...), t.Index)
+			if err := c.dumpUDT(r, mt, base+m.Offset, hasAddr, level+1, inner, sub); err != nil {
 				return err
 			}
 		}
@@ -475,4 +485,13 @@ func (c *Ctx) listTypes(modName, pattern string) error {
 		return fmt.Errorf("Symbol %s!%s not found.", modName, pattern)
 	}
 	return nil
+}
+
+func containsIndex(xs []uint32, x uint32) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

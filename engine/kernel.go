@@ -155,7 +155,7 @@ func kernelModule(m mem.Memory, km nt.Module) *target.Module {
 	case "hal.dll", "halmacpi.dll", "halacpi.dll":
 		modName = "hal"
 	}
-	mod := &target.Module{Base: km.Base, Size: km.Size, Name: target.SanitizeName(modName), ImageName: target.SanitizeName(image), Path: target.Sanitize(path)}
+	mod := &target.Module{Base: km.Base, Size: km.Size, Name: target.CapText(target.SanitizeName(modName), target.MaxNameLen), ImageName: target.CapText(target.SanitizeName(image), target.MaxNameLen), Path: target.CapText(target.Sanitize(path), target.MaxPathLen)}
 	if f, err := pe.NewFile(imageInMemory{m, km.Base}, int64(km.Size), true); err == nil {
 		mod.TimeDateStamp, mod.CheckSum = f.TimeDateStamp, f.CheckSum
 		if cv, err := f.CodeView(); err == nil && cv != nil {

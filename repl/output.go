@@ -185,11 +185,16 @@ func (o *Output) OpenLog(path string, appendMode bool) (string, error) {
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
-		return "", err
+		return "", err // the open log, if any, stays
 	}
 	o.mu.Lock()
+	prev := o.log
 	o.log, o.logName, o.logErr = f, path, nil
 	o.mu.Unlock()
+	if prev != nil {
+		prev.Sync()
+		prev.Close()
+	}
 	return path, nil
 }
 

@@ -219,3 +219,28 @@ func TestOutputEscapesControlCharacters(t *testing.T) {
 		t.Errorf("terminal %q\nlog      %q\nwant     %q", term.String(), log, want)
 	}
 }
+
+// .logopen: a quoted name keeps its spaces, a log that cannot be opened
+// leaves the open one in place (and it goes on recording), and a write
+// error is reported once (issue 11, finding 10; msdocs
+// -logopen--open-log-file-.md).
+func TestLogopenQuotesAndFailures(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "sp ace.log")
+	var term bytes.Buffer
+	script := ".logopen \"" + first + "\"\n.echo one\n.logopen " + filepath.Join(dir, "no", "such", "dir.log") + "\n.echo two\n.logclose\nq\n"
+	s := New(Options{DumpPath: "demo.dmp", Target: demoTarget(t), Stdin: strings.NewReader(script), Stdout: &term, SymbolPath: demo.FixtureDir()})
+	if code := s.Run(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	log, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatalf("the quoted name was not used: %v\n%s", err, term.String())
+	}
+	if !strings.Contains(string(log), "one\n") || !strings.Contains(string(log), "two\n") {
+		t.Errorf("the first log lost output after a failed .logopen:\n%s", log)
+	}
+	if !strings.Contains(term.String(), "stays open") {
+		t.Errorf("the failure does not say the log stays open:\n%s", term.String())
+	}
+}

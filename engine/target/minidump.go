@@ -154,7 +154,7 @@ func (t *UserTarget) loadThreads() error {
 
 func moduleFrom(base, size uint64, ts, sum uint32, path string) *Module {
 	name, image := ModuleNameFromPath(path)
-	return &Module{Base: base, Size: size, Name: name, ImageName: image, Path: Sanitize(path), TimeDateStamp: ts, CheckSum: sum}
+	return &Module{Base: base, Size: size, Name: name, ImageName: image, Path: CapText(Sanitize(path), MaxPathLen), TimeDateStamp: ts, CheckSum: sum}
 }
 
 func (t *UserTarget) loadModules() error {

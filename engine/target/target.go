@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ntdbg/ntdbg/engine/mem"
 )
@@ -215,7 +216,27 @@ func ModuleNameFromPath(p string) (module, image string) {
 	if i := strings.LastIndexByte(module, '.'); i > 0 {
 		module = module[:i]
 	}
-	return SanitizeName(module), SanitizeName(image)
+	return CapText(SanitizeName(module), MaxNameLen), CapText(SanitizeName(image), MaxNameLen)
+}
+
+// Names and paths a dump records are cut to these lengths: Windows keeps
+// module names far shorter, and a dump whose 58 modules shared one 64 KB
+// name printed 58 MB.
+const (
+	MaxNameLen = 256
+	MaxPathLen = 1024
+)
+
+// CapText cuts s to at most n bytes (at a character boundary) and says so.
+func CapText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s...(%d bytes more)", s[:cut], len(s)-cut)
 }
 
 // invisible reports the characters that reorder, hide or break text on a

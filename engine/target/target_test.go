@@ -1,6 +1,10 @@
 package target
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestSanitize(t *testing.T) {
 	cases := map[string]string{
@@ -40,5 +44,21 @@ func TestSanitizeName(t *testing.T) {
 	// Text that was sanitized stays as it is when sanitized again.
 	if s := Sanitize("x\x1b\u202e"); Sanitize(s) != s {
 		t.Errorf("Sanitize is not idempotent on its output: %q", s)
+	}
+}
+
+// A dump's names and paths are cut to bounded lengths (issue 11, finding
+// 11: 58 modules sharing one 64 KB name printed 58 MB).
+func TestLongNamesAreCut(t *testing.T) {
+	long := strings.Repeat("ä", 40000) + ".dll"
+	m, img := ModuleNameFromPath(`C:\x\` + long)
+	if len(m) > MaxNameLen+32 || len(img) > MaxNameLen+32 || !strings.Contains(m, "bytes more)") {
+		t.Errorf("module %d bytes, image %d bytes", len(m), len(img))
+	}
+	if !utf8.ValidString(m) {
+		t.Error("cut inside a character")
+	}
+	if got := CapText("short", 10); got != "short" {
+		t.Errorf("CapText changed a short text: %q", got)
 	}
 }
