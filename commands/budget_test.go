@@ -33,7 +33,7 @@ func (selfTable) Fields(uint32) ([]pdb.Member, error) {
 }
 
 func (t selfTable) FindUDT(name string) (*pdb.Type, error) { return t.Type(selfTI) }
-func (selfTable) Resolve(ty *pdb.Type) *pdb.Type             { return ty }
+func (selfTable) Resolve(ty *pdb.Type) *pdb.Type           { return ty }
 
 // dt on a self-embedding type is bounded: the members are shown and the
 // recursion is marked, not entered (issue 11, finding 7: -r3 printed 19 MB,
