@@ -3,7 +3,9 @@ package commands
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
@@ -31,8 +33,16 @@ func init() {
 		Summary: "drop loaded symbols so they load again (lazily, or now with /f); /u unloads a module",
 		Help: "Module is an image name (ntdll.dll) or a module name (ntdll), with wildcards unless /w. `/u Module` unloads\n" +
 			"its symbols and takes it out of the module list (lm, x, ln) until a later .reload.", Run: cmdReload})
-	Register(&Command{Name: "!sym", Family: "symbols", Syntax: "!sym [noisy | quiet | prompts | prompts off]",
-		Summary: "turn the symbol search trace (and symbol server prompts) on or off, or show the state", Run: cmdSym})
+	Register(&Command{Name: "!sym", Family: "symbols", Syntax: "!sym [noisy | quiet | prompts | prompts off | offline | online | timeout [Seconds] | cap [Megabytes]]",
+		Summary: "turn the symbol search trace (and symbol server prompts) on or off, or show the state; bound symbol downloads",
+		Help: "ntdbg's additions: `!sym offline` asks no symbol server (caches and folders still answer; NTDBG_OFFLINE=1 starts so),\n" +
+			"`!sym online` asks them again. `!sym timeout [Seconds]` shows or sets how long a server may take to answer and to send\n" +
+			"each next piece (default 10; connecting at most 5): a server that times out or refuses is not asked again this session.\n" +
+			"`!sym cap [Megabytes]` shows or sets how much downloads may write per session (default 4096).\n" +
+			"Downloads run in the background, four at once: a command waits for them up to 2 s, then prints module+offset\n" +
+			"frames with `*** Symbols for <module> are being downloaded; run the command again for names`; the next command\n" +
+			"uses what arrived. `.reload /f` waits for them. Ctrl-C cancels the command and its downloads, never the session.",
+		Run: cmdSym})
 	Register(&Command{Name: ".lines", Family: "symbols", Syntax: ".lines [-e | -d | -t]",
 		Summary: "turn source line support on (-e), off (-d) or over (-t, the default)",
 		Help: "Off at start, as in cdb and kd (WinDbg's GUI starts with it on); `ntdbg -lines` starts with it on.\n" +
@@ -298,12 +308,16 @@ func cmdReload(c *Ctx, inv *Invocation) error {
 		c.reloadDots()
 	}
 	if force {
-		for _, m := range mods {
-			c.SymConfig.Load(m)
+		c.SymConfig.ReloadNow(mods)
+		if c.SymConfig.Cancelled() {
+			return errCancelled
 		}
 	}
 	return nil
 }
+
+// errCancelled ends a command that Ctrl-C cancelled while it waited.
+var errCancelled = fmt.Errorf("Command cancelled by Ctrl-C")
 
 // reloadDots is what `.reload` prints on a dump: the module list read
 // again as the banner reads it, one dot a module, then the unloaded-module
@@ -332,7 +346,14 @@ func cmdSym(c *Ctx, inv *Invocation) error {
 		return err
 	}
 	usage := false
-	switch strings.Join(strings.Fields(strings.ToLower(inv.Args)), " ") {
+	words := strings.Fields(strings.ToLower(inv.Args))
+	if len(words) > 0 {
+		switch words[0] {
+		case "offline", "online", "timeout", "cap":
+			return symNet(c, words)
+		}
+	}
+	switch strings.Join(words, " ") {
 	case "noisy", "noisy on":
 		c.SymConfig.Noisy = true
 	case "quiet":
@@ -357,6 +378,54 @@ func cmdSym(c *Ctx, inv *Invocation) error {
 		c.Println("!sym <noisy/quiet - prompts/prompts off> - " + state)
 	} else {
 		c.Println(state)
+	}
+	return nil
+}
+
+// symNet is ntdbg's !sym offline, online, timeout and cap.
+func symNet(c *Ctx, words []string) error {
+	sc := c.SymConfig
+	switch words[0] {
+	case "offline", "online":
+		if len(words) > 1 {
+			return fmt.Errorf("!sym %s takes no argument", words[0])
+		}
+		sc.Offline = words[0] == "offline"
+	case "timeout":
+		if len(words) > 2 {
+			return fmt.Errorf("!sym timeout [Seconds]")
+		}
+		if len(words) == 2 {
+			secs, err := strconv.ParseFloat(words[1], 64)
+			if err != nil || secs <= 0 || secs > 3600 {
+				return fmt.Errorf("!sym timeout: give the seconds a symbol server may take to answer (more than 0, at most 3600)")
+			}
+			sc.SetTimeout(time.Duration(secs * float64(time.Second)))
+		}
+		c.Printf("Symbol server timeouts: connect %v, answer and each read %v\n", sc.ConnectTimeout, sc.ReplyTimeout)
+		return nil
+	case "cap":
+		if len(words) > 2 {
+			return fmt.Errorf("!sym cap [Megabytes]")
+		}
+		if len(words) == 2 {
+			mb, err := strconv.ParseUint(words[1], 10, 32)
+			if err != nil || mb == 0 {
+				return fmt.Errorf("!sym cap: give the megabytes downloads may write per session (1 or more)")
+			}
+			sc.SessionCap = int64(mb) << 20
+		}
+		capMB := sc.SessionCap >> 20
+		if sc.SessionCap <= 0 {
+			capMB = symbols.DefaultSessionCap >> 20
+		}
+		c.Printf("Symbol downloads may write %d MB per session (%d MB written)\n", capMB, sc.Written()>>20)
+		return nil
+	}
+	if sc.Offline {
+		c.Println("Symbol servers off: offline (!sym online asks them again)")
+	} else {
+		c.Println("Symbol servers on: online")
 	}
 	return nil
 }

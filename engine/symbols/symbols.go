@@ -60,8 +60,23 @@ type Symbols struct {
 	// Bundle holds the symbol files built into ntdbg, reached through path
 	// elements that start with BundlePrefix.
 	Bundle fs.FS
-	mods   map[uint64]*ModSyms
-	gen    uint64
+	// Offline: no symbol server is asked (`!sym offline`, NTDBG_OFFLINE=1);
+	// caches and folders still answer.
+	Offline bool
+	// ConnectTimeout and ReplyTimeout bound each request (SetTimeout sets
+	// both and the client): connecting, and waiting for the first byte of
+	// the answer and for each read after it.
+	ConnectTimeout, ReplyTimeout time.Duration
+	// SessionCap bounds the bytes downloads write per session (0: the default).
+	SessionCap int64
+	// Background: a lookup waits at most Grace for its download (measured
+	// from Begin); the module shows module+offset names until a later
+	// command finds the file arrived. Without it, lookups wait.
+	Background bool
+	Grace      time.Duration
+	net        *netState
+	mods       map[uint64]*ModSyms
+	gen        uint64
 }
 
 // ModSyms is the symbol state of one module.
@@ -96,6 +111,10 @@ type ModSyms struct {
 	fpoLoaded bool
 	newFPO    []pdb.FrameData
 	oldFPO    []pdb.FPO
+	// jobs are downloads a lookup left running; provisional: a lookup did
+	// not ask the network (the banner). Begin loads such a module afresh.
+	jobs        []*job
+	provisional bool
 }
 
 type symEntry struct {
@@ -115,7 +134,8 @@ func (ms *ModSyms) ImageFile() string { return ms.imgFile }
 
 // NewSymbols creates the symbol layer for a target.
 func NewSymbols(t target.Target, path string) *Symbols {
-	s := &Symbols{target: t, mods: map[uint64]*ModSyms{}, Client: &http.Client{Timeout: 60 * time.Second}}
+	s := &Symbols{target: t, mods: map[uint64]*ModSyms{}, net: newNetState(), Grace: DefaultGrace}
+	s.SetTimeout(DefaultReplyTimeout)
 	s.SetPath(path)
 	return s
 }
@@ -211,6 +231,7 @@ func (ms *ModSyms) close() {
 
 // Close closes every symbol and image file the layer opened.
 func (s *Symbols) Close() error {
+	s.closeNet()
 	for _, ms := range s.mods {
 		ms.close()
 	}
@@ -230,7 +251,7 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		return ms
 	}
 	ms.State = SymNone
-	if !s.imageLoads(ms) {
+	if !s.imageLoads(ms) && !ms.awaiting() {
 		// WinDbg maps the image before it loads symbols; one it cannot
 		// find is reported so (windbg-reference.md §7.4).
 		s.report(SevWarning, "Unable to load image %s, Win32 error 0n2", m.Path)
@@ -257,7 +278,8 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 			name = BaseName(m.PdbName)
 		}
 		index := fmt.Sprintf("%s%X", m.PdbGUID, m.PdbAge)
-		path := s.find(name, index, func(p string) bool { return s.validPDB(p, m.PdbGUID) })
+		guid := m.PdbGUID
+		path := s.lookup(ms, func() string { return s.find(name, index, func(p string) bool { return s.validPDB(p, guid) }) })
 		if path != "" {
 			if f, err := s.openPDBFile(path); err == nil {
 				ms.PDB, ms.PdbPath = f, path
@@ -273,6 +295,14 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		}
 	}
 	if s.loadISF(ms) {
+		return ms
+	}
+	if ms.awaiting() {
+		// Names from exports would be replaced at the next command; until
+		// then frames are module+offset.
+		if len(ms.jobs) > 0 && !s.net.noNote {
+			s.report(SevWarning, "*** Symbols for %s are being downloaded; run the command again for names", m.Name)
+		}
 		return ms
 	}
 	img := s.imageFor(ms)
@@ -293,6 +323,25 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 	s.report(SevError, "*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
 	return ms
 }
+
+// lookup runs a search for one of ms's files and keeps on ms what it left
+// open: downloads still running, or the network not asked.
+func (s *Symbols) lookup(ms *ModSyms, find func() string) string {
+	n := s.net
+	pend, prov, jobs := n.pend, n.prov, n.pendJobs
+	n.pend, n.prov, n.pendJobs = false, false, nil
+	p := find()
+	ms.jobs = append(ms.jobs, n.pendJobs...)
+	if n.prov {
+		ms.provisional = true
+	}
+	n.pend, n.prov, n.pendJobs = pend, prov, jobs
+	return p
+}
+
+// awaiting: the module's files may yet come (a download runs, or the
+// network was not asked), so no final answer is given now.
+func (ms *ModSyms) awaiting() bool { return len(ms.jobs) > 0 || ms.provisional }
 
 func hasPrivateSymbols(f *pdb.File, d *pdb.DBI) bool {
 	for _, m := range d.Modules {
@@ -514,128 +563,46 @@ func (s *Symbols) fromServer(e PathElem, name, index, rel string, validate func(
 			s.noisy("SYMSRV:  UNC: %s - path not found", filepath.Join(t, rel))
 			continue
 		}
-		url := strings.TrimRight(t, "/") + "/" + name + "/" + index + "/" + name
 		if cache == "" {
 			cache = filepath.Join(os.TempDir(), "ntdbg-sym")
 		}
-		dst := filepath.Join(cache, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			continue
+		if p := s.fromURL(t, cache, name, index, rel, validate); p != "" {
+			return p
 		}
-		// Downloads stream into a temporary file beside their final place,
-		// and are moved there only once they check out.
-		tmp := dst + ".download"
-		s.noisy("SYMSRV:  HTTPGET: %s", url)
-		if err := s.download(url, name, tmp); err != nil {
-			s.noisy("SYMSRV:  %s - %v", url, err)
-			// The compressed form: the last character becomes '_' (ntdll.pd_).
-			cname := name[:len(name)-1] + "_"
-			curl := url[:len(url)-1] + "_"
-			s.noisy("SYMSRV:  HTTPGET: %s", curl)
-			if err := s.download(curl, cname, tmp+"_"); err != nil {
-				s.noisy("SYMSRV:  %s - %v", curl, err)
-				continue
-			}
-			err := unpackCab(tmp+"_", tmp)
-			os.Remove(tmp + "_")
-			if err != nil {
-				s.report(SevWarning, "*** WARNING: %s from %s could not be unpacked: %v", cname, t, err)
-				continue
-			}
+		if s.net.pend {
+			return "" // the next command asks again
 		}
-		if !validate(tmp) {
-			os.Remove(tmp)
-			s.report(SevWarning, "*** WARNING: %s from %s is corrupt or does not match; discarded", name, t)
-			continue
-		}
-		if err := os.Rename(tmp, dst); err != nil {
-			os.Remove(tmp)
-			continue
-		}
-		return dst
 	}
 	return ""
 }
 
 // unpackCab extracts the single file of a downloaded cabinet, streaming it
 // into dst (memory is one cabinet block); dst is removed on failure.
-func unpackCab(src, dst string) error {
+func unpackCab(src, dst string, limit int64) (int64, error) {
 	fh, err := os.Open(src)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	out, err := os.Create(dst)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, _, err = cab.Extract(out, fh, st.Size(), maxDownload)
+	_, n, err := cab.Extract(out, fh, st.Size(), limit)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(dst)
 	}
-	return err
+	return n, err
 }
 
 const maxDownload = 2 << 30
-
-// download streams one file to dst, with a progress bar when Progress is set.
-func (s *Symbols) download(url, name, dst string) error {
-	resp, err := s.Client.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	if resp.ContentLength > maxDownload {
-		return fmt.Errorf("%d bytes is too large", resp.ContentLength)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	var total int64
-	chunk := make([]byte, 64<<10)
-	last := time.Time{}
-	for {
-		n, rerr := resp.Body.Read(chunk)
-		if _, werr := out.Write(chunk[:n]); werr != nil {
-			out.Close()
-			os.Remove(dst)
-			return werr
-		}
-		total += int64(n)
-		if total > maxDownload {
-			out.Close()
-			os.Remove(dst)
-			return fmt.Errorf("download exceeds %d bytes", maxDownload)
-		}
-		if s.Progress != nil && time.Since(last) > 100*time.Millisecond {
-			last = time.Now()
-			s.Progress(name, total, max(resp.ContentLength, 0))
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			out.Close()
-			os.Remove(dst)
-			return rerr
-		}
-	}
-	if s.Progress != nil {
-		s.Progress(name, -1, 0)
-	}
-	return out.Close()
-}
 
 // memImage is a module image read straight from dump memory.
 type memImage struct {
@@ -670,7 +637,7 @@ func (s *Symbols) imageFor(ms *ModSyms) *pe.File {
 			return f
 		}
 	}
-	if path := s.findImageFile(m); path != "" {
+	if path := s.lookup(ms, func() string { return s.findImageFile(m) }); path != "" {
 		if f, err := s.openImageFile(path); err == nil {
 			ms.image, ms.imgFile = f, path
 		}
@@ -722,7 +689,7 @@ func (s *Symbols) ReadImage(m *target.Module, p []byte, off uint64) bool {
 		ms.diskTried = true
 		if ms.imgFile != "" {
 			ms.disk, ms.diskPath = ms.image, ms.imgFile
-		} else if path := s.findImageFile(m); path != "" {
+		} else if path := s.lookup(ms, func() string { return s.findImageFile(m) }); path != "" {
 			if f, err := s.openImageFile(path); err == nil {
 				ms.disk, ms.diskPath = f, path
 			}
