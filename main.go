@@ -148,6 +148,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
 		SymbolPath: symPath, SymbolBundle: symBundle, ImagePath: imgPath, Lines: *lines, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
+		Offline: os.Getenv("NTDBG_OFFLINE") == "1",
 	})
 	return s.Run()
 }

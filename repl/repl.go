@@ -4,13 +4,16 @@ package repl
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/chzyer/readline"
 	"github.com/fatih/color"
@@ -44,6 +47,9 @@ type Options struct {
 	Progress io.Writer
 	// Registry is the command set (nil: the core commands).
 	Registry *commands.Registry
+	// Offline: no symbol server is asked (NTDBG_OFFLINE=1; !sym online
+	// turns them on).
+	Offline bool
 }
 
 // Version is ntdbg's version, shown in the banner.
@@ -56,6 +62,9 @@ type Session struct {
 	out  *Output
 	ctx  *commands.Ctx
 	quit bool
+	// cancel cancels the running command (nil between commands).
+	mu     sync.Mutex
+	cancel context.CancelFunc
 }
 
 // Prompt is WinDbg's user-mode prompt: process index, thread index.
@@ -102,6 +111,10 @@ func New(opts Options) *Session {
 	if opts.Progress != nil {
 		syms.Progress = progressBar(opts.Progress)
 	}
+	// Downloads go on in the background: a command waits for them a
+	// moment, then prints what it has (module+offset) and says so.
+	syms.Background = true
+	syms.Offline = opts.Offline
 	s.ctx.SetSymbols(syms)
 	if opts.Color {
 		s.out.Colour = colourKind
@@ -137,7 +150,15 @@ func (s *Session) Run() int {
 	for _, w := range s.opts.Target.Warnings() {
 		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
 	}
-	s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
+	// The banner names what it can without the network (module+offset,
+	// or what the cache and folders hold); downloads wait for a command.
+	s.command(func() {
+		if s.ctx.SymConfig != nil {
+			s.ctx.SymConfig.NoNetwork(func() { s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath) })
+		} else {
+			s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
+		}
+	})
 	if s.opts.Commands != "" {
 		// As cdb echoes its -c argument.
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
@@ -168,6 +189,71 @@ func (s *Session) finish() int {
 
 // runLine echoes (when asked) and runs one input line; true means quit.
 func (s *Session) runLine(line string, echo bool) bool {
+	var quit bool
+	s.command(func() { quit = s.runCommand(line, echo) })
+	return quit
+}
+
+// Interrupt cancels the running command, its downloads and its output
+// (Ctrl-C); it reports false when no command runs.
+func (s *Session) Interrupt() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel == nil {
+		return false
+	}
+	s.cancel()
+	return true
+}
+
+// command runs fn as one command: a Ctrl-C (SIGINT) while it runs cancels
+// it through its context, which the symbol layer's waits and downloads and
+// the output's guard heed; the session goes on. Between commands SIGINT is
+// left as it was (readline reads Ctrl-C at the prompt itself).
+func (s *Session) command(fn func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-sig:
+				s.Interrupt()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	s.ctx.Interrupted = func() bool { return ctx.Err() != nil }
+	syms := s.ctx.SymConfig
+	if syms != nil {
+		syms.Begin(ctx)
+	}
+	defer func() {
+		if syms != nil {
+			syms.End()
+		}
+		signal.Stop(sig)
+		close(stop)
+		wg.Wait()
+		s.mu.Lock()
+		s.cancel = nil
+		s.mu.Unlock()
+		s.ctx.Interrupted = nil
+	}()
+	fn()
+}
+
+// runCommand echoes (when asked) and runs one input line; true means quit.
+func (s *Session) runCommand(line string, echo bool) bool {
 	if echo {
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
 		fmt.Fprintf(s.out, "%s\n", line)

@@ -123,8 +123,8 @@ func (s *Symbols) Written() int64 { return s.net.written.Load() }
 
 // Begin starts a command: ctx cancels its waits and downloads (Ctrl-C).
 // Modules whose symbols were looked for without the network (the banner)
-// or whose downloads ended since are made deferred again, so that this
-// command loads them afresh.
+// or whose downloads were left running are made deferred again, so that
+// this command loads them afresh (with what arrived).
 func (s *Symbols) Begin(ctx context.Context) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -137,7 +137,9 @@ func (s *Symbols) Begin(ctx context.Context) {
 		if ms.Unloaded || ms.State == SymDeferred {
 			continue
 		}
-		if (ms.provisional && !s.Offline) || (len(ms.jobs) > 0 && settled(ms.jobs)) {
+		// A module still waiting is loaded again too: it waits what is
+		// left of this command's grace and says again that names are coming.
+		if (ms.provisional && !s.Offline) || len(ms.jobs) > 0 {
 			s.Unload(ms.Mod)
 		}
 	}
@@ -371,9 +373,11 @@ func (s *Symbols) fetchToStore(ctx context.Context, server, url, name, cache, ds
 	f.Close()
 	defer os.Remove(tmp) // a no-op once the file was moved
 	fail := func(u string, err error) bool {
+		if ctx.Err() != nil {
+			return true // cancelled: nothing to say
+		}
 		s.queue(SevWarning, true, "SYMSRV:  %s - %v", u, err)
 		switch {
-		case ctx.Err() != nil:
 		case errors.Is(err, errSessionCap):
 			s.sayCap(name)
 		case deadServer(err):
