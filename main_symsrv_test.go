@@ -82,7 +82,8 @@ func TestSymbolServerThatNeverAnswers(t *testing.T) {
 	at, pos = out.waitFor(t, "07 ", pos, 10*time.Second)
 	t.Logf("k printed after %v", at.Sub(start))
 	got := out.String()
-	if !strings.Contains(got, "ntdll+0x") || strings.Contains(got, "ntdll!") {
+	got = got[strings.Index(got, "0:000> k\n"):]
+	if !strings.Contains(got, "00 00000092`cf3ffd58 00007fff`97c01024     ntdll+0x10c2") || strings.Contains(got, "ntdll!") {
 		t.Errorf("k frames are not module+offset:\n%s", got)
 	}
 	if !strings.Contains(got, "*** Symbols for ntdll are being downloaded; run the command again for names") {
@@ -126,4 +127,51 @@ func TestSymbolServerThatNeverAnswers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The banner asks no server; the first command that needs symbols
+// downloads them (a quick server answers within the command's grace, so k
+// has names), and the next session's banner names the location from the
+// cache. NTDBG_OFFLINE=1 asks nothing.
+func TestBannerAsksNoServer(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Path)
+		mu.Unlock()
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		data, err := os.ReadFile(filepath.Join("testdata/fixtures/bin", parts[0]))
+		if err != nil || len(parts) != 3 || parts[2] != parts[0] {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(data)
+	}))
+	defer srv.Close()
+	requests := func() int { mu.Lock(); defer mu.Unlock(); return len(asked) }
+	cache := t.TempDir()
+	sym := "srv*" + cache + "*" + srv.URL
+	t.Setenv("NTDBG_OFFLINE", "1")
+	out, _ := transcript(t, "testdata/demo/demo.dmp", "k\nq\n", "-y", sym)
+	if requests() != 0 || !strings.Contains(out, "Defaulted to export symbols for ntdll.dll") {
+		t.Errorf("offline: %d requests\n%s", requests(), out)
+	}
+	t.Setenv("NTDBG_OFFLINE", "")
+	out, _ = transcript(t, "testdata/demo/demo.dmp", "q\n", "-y", sym)
+	if requests() != 0 {
+		t.Errorf("the banner asked the server: %v", asked)
+	}
+	if !strings.Contains(out, "ntdll!NtWaitForAlertByThreadId+0xa:\n") || strings.Contains(out, "ERROR") {
+		t.Errorf("banner location:\n%s", out)
+	}
+	out, _ = transcript(t, "testdata/demo/demo.dmp", "k\nq\n", "-y", sym)
+	if !strings.Contains(out, "vmms!VmmsClusterManager::LockVm+0x11") {
+		t.Errorf("k after downloads:\n%s", out)
+	}
+	n := requests()
+	out, _ = transcript(t, "testdata/demo/demo.dmp", "q\n", "-y", sym)
+	if requests() != n || !strings.Contains(out, "ntdll!NtWaitForAlertByThreadId+0xa:\n") {
+		t.Errorf("the cache did not name the banner's location (%d requests):\n%s", requests()-n, out)
+	}
 }

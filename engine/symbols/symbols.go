@@ -297,31 +297,47 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 	if s.loadISF(ms) {
 		return ms
 	}
-	if ms.awaiting() {
-		// Names from exports would be replaced at the next command; until
-		// then frames are module+offset.
-		if len(ms.jobs) > 0 && !s.net.noNote {
+	if len(ms.jobs) > 0 {
+		// Until the download ends, frames are module+offset.
+		if !s.net.noNote {
 			s.report(SevWarning, "*** Symbols for %s are being downloaded; run the command again for names", m.Name)
 		}
 		return ms
 	}
 	img := s.imageFor(ms)
+	if ms.provisional {
+		// The banner: exports name what they can, silently; the next
+		// command looks again with the network.
+		if img != nil {
+			s.loadExports(ms, img)
+		}
+		return ms
+	}
 	if img != nil {
-		if exps, err := img.Exports(); err == nil && len(exps) > 0 {
-			ms.State = SymExport
-			for _, e := range exps {
-				if e.Forwarder != "" || e.Name == "" {
-					continue
-				}
-				ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: target.SanitizeName(e.Name), pdbMod: -1})
-			}
-			s.index(ms)
+		if s.loadExports(ms, img) {
 			s.report(SevError, "*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - ", m.ImageName)
 			return ms
 		}
 	}
 	s.report(SevError, "*** ERROR: Module load completed but symbols could not be loaded for %s", m.ImageName)
 	return ms
+}
+
+// loadExports names the module from its image's exports.
+func (s *Symbols) loadExports(ms *ModSyms, img *pe.File) bool {
+	exps, err := img.Exports()
+	if err != nil || len(exps) == 0 {
+		return false
+	}
+	ms.State = SymExport
+	for _, e := range exps {
+		if e.Forwarder != "" || e.Name == "" {
+			continue
+		}
+		ms.entries = append(ms.entries, symEntry{rva: e.RVA, name: target.SanitizeName(e.Name), pdbMod: -1})
+	}
+	s.index(ms)
+	return true
 }
 
 // lookup runs a search for one of ms's files and keeps on ms what it left
