@@ -191,17 +191,6 @@ func (s *Symbols) ReloadNow(mods []*target.Module) {
 	}
 }
 
-func settled(jobs []*job) bool {
-	for _, j := range jobs {
-		select {
-		case <-j.done:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // CancelDownloads stops every download; they may be started again.
 func (s *Symbols) CancelDownloads() {
 	n := s.net
