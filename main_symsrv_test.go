@@ -94,7 +94,7 @@ func TestSymbolServerThatNeverAnswers(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	sent := time.Now()
 	syscall.Kill(os.Getpid(), syscall.SIGINT)
-	at, pos = out.waitFor(t, "0:000> lm\n", pos, 5*time.Second)
+	at, _ = out.waitFor(t, "0:000> lm\n", pos, 5*time.Second)
 	if d := at.Sub(sent); d > time.Second {
 		t.Errorf("Ctrl-C took %v to return to the prompt", d)
 	} else {
