@@ -76,7 +76,9 @@ type Symbols struct {
 	Grace      time.Duration
 	net        *netState
 	mods       map[uint64]*ModSyms
-	gen        uint64
+	// pdbs are the open PDB files, shared by the modules that name them.
+	pdbs map[string]*sharedPDB
+	gen  uint64
 }
 
 // ModSyms is the symbol state of one module.
@@ -93,6 +95,8 @@ type ModSyms struct {
 	hdrTried bool
 	// disk is the image file found on the image or symbol path, opened to
 	// fill what the dump does not hold (ReadImage); diskTried once looked.
+	// shared is the PDB this module shares with others naming the same file.
+	shared    *sharedPDB
 	disk      *pe.File
 	diskTried bool
 	diskPath  string
@@ -215,7 +219,10 @@ func (s *Symbols) Detach(m *target.Module) {
 
 // close closes the files a module's symbols hold open.
 func (ms *ModSyms) close() {
-	if ms.PDB != nil {
+	if ms.shared != nil {
+		ms.shared.release()
+		ms.shared = nil
+	} else if ms.PDB != nil {
 		ms.PDB.Close()
 	}
 	if ms.image != nil {
@@ -281,15 +288,23 @@ func (s *Symbols) Load(m *target.Module) *ModSyms {
 		guid := m.PdbGUID
 		path := s.lookup(ms, func() string { return s.find(name, index, func(p string) bool { return s.validPDB(p, guid) }) })
 		if path != "" {
-			if f, err := s.openPDBFile(path); err == nil {
-				ms.PDB, ms.PdbPath = f, path
-				ms.dbi, _ = f.DBI()
+			if sh, err := s.sharedPDB(path); err == nil {
+				// Modules that name the same PDB file share one open copy
+				// and one parsed index (symbols are kept by RVA).
+				sh.refs++
+				ms.shared = sh
+				ms.PDB, ms.PdbPath, ms.dbi = sh.file, path, sh.dbi
 				ms.State = SymPDB
-				if ms.dbi != nil && hasPrivateSymbols(f, ms.dbi) {
+				if sh.private {
 					ms.State = SymPrivatePDB
 				}
 				s.noisy("DBGHELP: %s - %s", m.Name, map[bool]string{true: "private symbols & lines", false: "public symbols"}[ms.State == SymPrivatePDB])
-				s.buildPDBEntries(ms)
+				if !sh.built {
+					s.buildPDBEntries(ms)
+					sh.entries, sh.byName, sh.globals, sh.built = ms.entries, ms.byName, ms.globals, true
+				} else {
+					ms.entries, ms.byName, ms.globals = sh.entries, sh.byName, sh.globals
+				}
 				return ms
 			}
 		}
@@ -418,6 +433,53 @@ func (s *Symbols) bundled(p string) (string, bool) {
 	}
 	name := path.Clean(filepath.ToSlash(strings.TrimPrefix(p, BundlePrefix)))
 	return name, fs.ValidPath(name)
+}
+
+// sharedPDB is one open PDB file and what was parsed from it, shared by
+// every module that names it (a process that maps one DLL under many
+// names: 1,000 copies cost one).
+type sharedPDB struct {
+	owner   map[string]*sharedPDB
+	key     string
+	file    *pdb.File
+	dbi     *pdb.DBI
+	private bool
+	refs    int
+	built   bool
+	entries []symEntry
+	byName  map[string][]int
+	globals []symEntry
+	tpi     *pdb.TypeTable
+}
+
+func (s *Symbols) sharedPDB(path string) (*sharedPDB, error) {
+	key := filepath.Clean(path)
+	if sh := s.pdbs[key]; sh != nil {
+		return sh, nil
+	}
+	f, err := s.openPDBFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if s.pdbs == nil {
+		s.pdbs = map[string]*sharedPDB{}
+	}
+	sh := &sharedPDB{owner: s.pdbs, key: key, file: f}
+	sh.dbi, _ = f.DBI()
+	sh.private = sh.dbi != nil && hasPrivateSymbols(f, sh.dbi)
+	s.pdbs[key] = sh
+	return sh, nil
+}
+
+// release drops one module's hold; the last one closes the file.
+func (sh *sharedPDB) release() {
+	if sh.refs--; sh.refs > 0 {
+		return
+	}
+	sh.file.Close()
+	if sh.owner[sh.key] == sh {
+		delete(sh.owner, sh.key)
+	}
 }
 
 func (s *Symbols) openPDBFile(path string) (*pdb.File, error) {
@@ -1007,11 +1069,18 @@ func (s *Symbols) Types(m *target.Module) (types.Table, error) {
 		return nil, fmt.Errorf("no type information for %s", m.Name)
 	}
 	if ms.tpi == nil {
+		if sh := ms.shared; sh != nil && sh.tpi != nil {
+			ms.tpi = sh.tpi
+			return ms.tpi, nil
+		}
 		t, err := ms.PDB.TPI()
 		if err != nil {
 			return nil, err
 		}
 		ms.tpi = t
+		if ms.shared != nil {
+			ms.shared.tpi = t
+		}
 	}
 	return ms.tpi, nil
 }
