@@ -64,13 +64,14 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("ntdbg", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	dump := flags.String("z", "", "crash dump `file` to open")
+	var dumps dumpList
+	flags.Var(&dumps, "z", "crash dump `file` to open (several -z open several systems: || lists them)")
 	cmds := flags.String("c", "", "initial `commands`, separated by ';'")
 	script := flags.String("cf", "", "script `file` to run at start-up")
 	logo := flags.String("logo", "", "open a log `file` (overwrite) before anything is printed")
 	sym := flags.String("y", "", "symbol search `path`")
 	img := flags.String("i", "", "executable image search `path`")
-	demo := flags.String("demo", "", "open a bundled dump by `name`: user (the Hyper-V hang's vmms.exe, the default with no dump) or kernel (the same host's live kernel dump)")
+	demo := flags.String("demo", "", "open a bundled dump by `name`: user (the Hyper-V hang's vmms.exe, the default with no dump), kernel (the same host's live kernel dump) or hang (both, as two systems of one session)")
 	lines := flags.Bool("lines", false, "source line support on from the start (.lines toggles it)")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath] [-lines]")
@@ -80,8 +81,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	if *dump == "" && flags.NArg() > 0 {
-		*dump = flags.Arg(0)
+	if len(dumps) == 0 && flags.NArg() > 0 {
+		dumps = append(dumps, flags.Arg(0))
+	}
+	var more []repl.Dump
+	for _, p := range dumps[min(1, len(dumps)):] {
+		t, err := engine.Open(p, engine.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "ntdbg: %v\n", err)
+			return 1
+		}
+		defer t.Close()
+		more = append(more, repl.Dump{Path: p, Target: t})
+	}
+	dump := new(string)
+	if len(dumps) > 0 {
+		*dump = dumps[0]
 	}
 	symPath := *sym
 	if symPath == "" {
@@ -104,9 +119,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if name == "" {
 			name = "user"
 		}
+		if name == "hang" {
+			// The Hyper-V hang as one session: the user dump (system 0)
+			// and the same host's kernel dump (system 1).
+			k := bundles()["kernel"]
+			kt, err := engine.OpenReader(bytes.NewReader(k.dump), int64(len(k.dump)), "<bundled: "+k.file+">")
+			if err != nil {
+				fmt.Fprintf(stderr, "ntdbg: the bundled dump does not open: %v\n", err)
+				return 1
+			}
+			defer kt.Close()
+			more = append(more, repl.Dump{Path: "<bundled: " + k.file + ">", Target: kt})
+			name = "user"
+		}
 		b, ok := bundles()[name]
 		if !ok {
-			fmt.Fprintf(stderr, "ntdbg: no bundled dump named %q (there are: user, kernel)\n", name)
+			fmt.Fprintf(stderr, "ntdbg: no bundled dump named %q (there are: user, kernel, hang)\n", name)
 			return 2
 		}
 		path = "<bundled: " + b.file + ">"
@@ -148,7 +176,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
 		SymbolPath: symPath, SymbolBundle: symBundle, ImagePath: imgPath, Lines: *lines, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
-		Offline: os.Getenv("NTDBG_OFFLINE") == "1",
+		Offline: os.Getenv("NTDBG_OFFLINE") == "1", More: more,
 	})
 	return s.Run()
 }
+
+// dumpList collects repeated -z flags.
+type dumpList []string
+
+func (d *dumpList) String() string     { return strings.Join(*d, ",") }
+func (d *dumpList) Set(v string) error { *d = append(*d, v); return nil }

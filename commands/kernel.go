@@ -77,7 +77,7 @@ func (c *Ctx) kernelBanner(symPath, imagePath string) {
 // `0: kd> ` (processor) in kernel mode.
 func (c *Ctx) PromptText() string {
 	if kernelDesc(c) != nil {
-		return fmt.Sprintf("%d: kd> ", c.S.CurThread)
+		return fmt.Sprintf("%s%d: kd> ", c.systemPrefix(), c.S.CurThread)
 	}
-	return fmt.Sprintf("0:%03d> ", c.S.CurThread)
+	return fmt.Sprintf("%s0:%03d> ", c.systemPrefix(), c.S.CurThread)
 }

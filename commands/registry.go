@@ -53,6 +53,10 @@ type Ctx struct {
 	// Interrupted, when set, reports a pending interrupt (Ctrl-C): the
 	// running command stops at its next write.
 	Interrupted func() bool
+	// systems are the session's dumps when there are several (.opendump,
+	// several -z); curSys is the current one (S and SymConfig are its).
+	systems []*System
+	curSys  int
 	// Registry is the command set (nil: the core registry).
 	Registry *Registry
 }

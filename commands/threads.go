@@ -21,11 +21,9 @@ func init() {
 			c.Printf(".  0\tid: %x\texamine\tname: %s\n", c.pid(), c.processName())
 			return nil
 		}})
-	Register(&Command{Name: "||", Family: "threads", Syntax: "||", Summary: "show the debugged system (the dump)",
-		Run: func(c *Ctx, inv *Invocation) error {
-			c.Printf(".  0 %s: %s\n", systemKind(c.S.Target), c.S.Target.Path())
-			return nil
-		}})
+	Register(&Command{Name: "||", Family: "threads", Syntax: "|| [N] | ||N s",
+		Summary: "list the session's systems (one per dump), or make system N current",
+		Run:     cmdSystems})
 }
 
 // threadLine prints one `~` line: marker, index (%3d), two spaces, Id, Suspend, Teb.

@@ -50,6 +50,14 @@ type Options struct {
 	// Offline: no symbol server is asked (NTDBG_OFFLINE=1; !sym online
 	// turns them on).
 	Offline bool
+	// More are further dumps of the session (several -z): each a system.
+	More []Dump
+}
+
+// Dump is one more dump for a session.
+type Dump struct {
+	Path   string
+	Target target.Target
 }
 
 // Version is ntdbg's version, shown in the banner.
@@ -92,7 +100,19 @@ func New(opts Options) *Session {
 	}
 	s := &Session{opts: opts, out: &Output{term: opts.Stdout}}
 	s.ctx = &commands.Ctx{S: engine.NewSession(opts.Target), Out: s.out, Host: s, Registry: opts.Registry}
-	syms := symbols.NewSymbols(opts.Target, opts.SymbolPath)
+	s.ctx.SetSymbols(s.newSymbols(opts.Target))
+	if opts.Color {
+		s.out.Colour = colourKind
+	}
+	// DML links show in an interactive terminal, not in pipes, -c scripts or logs.
+	s.out.DML = opts.Interactive
+	return s
+}
+
+// newSymbols is the symbol layer of one dump, configured from the options.
+func (s *Session) newSymbols(t target.Target) *symbols.Symbols {
+	opts := s.opts
+	syms := symbols.NewSymbols(t, opts.SymbolPath)
 	syms.Lines = opts.Lines
 	syms.Bundle = opts.SymbolBundle
 	for _, d := range strings.Split(opts.ImagePath, ";") {
@@ -115,13 +135,7 @@ func New(opts Options) *Session {
 	// moment, then prints what it has (module+offset) and says so.
 	syms.Background = true
 	syms.Offline = opts.Offline
-	s.ctx.SetSymbols(syms)
-	if opts.Color {
-		s.out.Colour = colourKind
-	}
-	// DML links show in an interactive terminal, not in pipes, -c scripts or logs.
-	s.out.DML = opts.Interactive
-	return s
+	return syms
 }
 
 // Ctx exposes the command context (tests and extensions).
@@ -131,9 +145,13 @@ func (s *Session) Ctx() *commands.Ctx { return s.ctx }
 // the end of input. It returns the process exit code.
 func (s *Session) Run() int {
 	defer s.out.CloseLog()
-	if s.ctx.SymConfig != nil {
-		defer s.ctx.SymConfig.Close()
-	}
+	defer func() {
+		for _, sys := range s.ctx.Systems() {
+			if sys.Syms != nil {
+				sys.Syms.Close()
+			}
+		}
+	}()
 	if s.opts.LogFile != "" {
 		if _, err := s.out.OpenLog(s.opts.LogFile, false); err != nil {
 			fmt.Fprintf(s.out, "Unable to open log file '%s', %v\n", s.opts.LogFile, err)
@@ -159,6 +177,16 @@ func (s *Session) Run() int {
 			s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
 		}
 	})
+	// More dumps (several -z, -demo hang) become more systems; the first
+	// stays current, as WinDbg starts on it (|| lists them, ||N s switches).
+	for _, d := range s.opts.More {
+		if len(s.ctx.Systems()) == 1 {
+			s.ctx.AddSystem(s.ctx.S, s.ctx.SymConfig, s.opts.DumpPath)
+		}
+		fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n%s\n", target.Sanitize(d.Path), commands.DumpKindLine(d.Target))
+		s.ctx.AddSystem(engine.NewSession(d.Target), s.newSymbols(d.Target), d.Path)
+		fmt.Fprintf(s.out, "Opened '%s' as system %d (||%d s makes it current)\n", target.Sanitize(d.Path), len(s.ctx.Systems())-1, len(s.ctx.Systems())-1)
+	}
 	if s.opts.Commands != "" {
 		// As cdb echoes its -c argument.
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
