@@ -30,3 +30,47 @@ func TestSeveralDumpsOneSession(t *testing.T) {
 		t.Errorf("-demo hang:\n%s", o.String())
 	}
 }
+
+// !correlate matches the bundled pair (pid, image, create time, PEB; all
+// 183 threads by id with TEB and create time), and !fullstack stitches
+// thread 20's kernel frames from the kernel dump over its user frames:
+// the seed's nt!KiSwapContext ... nt!KiSystemServiceCopyEnd above
+// ntdll!NtDeviceIoControlFile ... rpcrt4!NdrStubCall3 (issue 12).
+func TestCorrelateAndFullStack(t *testing.T) {
+	var o, e bytes.Buffer
+	run([]string{"-demo", "hang"}, strings.NewReader("!correlate\n~20 !fullstack c\nq\n"), &o, &e)
+	out := o.String()
+	for _, want := range []string{
+		"Process vmms.exe  pid c08  =  PROCESS ffffe0005c21c080  Cid 0c08  Image: vmms.exe\n",
+		"    PEB 7ff7765ad000 agrees\n",
+		"Threads: 183 of 183 matched by thread id; TEB and create time agree for 183\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("!correlate lacks %q:\n%s", want, out)
+		}
+	}
+	order := []string{"nt!KiSwapContext", "nt!KeWaitForSingleObject", "NDIS!ndisQuerySetMiniportEx", "nt!KiSystemServiceCopyEnd",
+		"---- kernel mode above (system 1", "ntdll!NtDeviceIoControlFile", "nsi!NsiAllocateAndGetTable", "rpcrt4!NdrStubCall3", "ntdll!RtlUserThreadStart"}
+	at := 0
+	for _, w := range order {
+		i := strings.Index(out[at:], w)
+		if i < 0 {
+			t.Fatalf("!fullstack lacks %q after offset %d:\n%s", w, at, out)
+		}
+		at += i + len(w)
+	}
+}
+
+// A user dump of another boot (the demo's vmms.exe has the same pid and
+// name but began a week earlier) is refused with the reason, and
+// !fullstack says so instead of stitching.
+func TestCorrelateRefusesAnotherBoot(t *testing.T) {
+	out, _ := transcript(t, "testdata/demo/demo.dmp", "!correlate\n!fullstack\nq\n",
+		"-z", "testdata/scenarios/hyperv-hang/kernel.dmp", "-y", "testdata/scenarios/hyperv-hang/symbols;testdata/fixtures/bin")
+	if !strings.Contains(out, "!correlate: not the same process: created 2015-06-09T22:27:11Z by the kernel dump, 2015-06-02T08:01:12Z by the user dump\n") {
+		t.Errorf("no refusal:\n%s", out)
+	}
+	if !strings.Contains(out, "; no stack is stitched\n") || strings.Contains(out, "kernel mode above") {
+		t.Errorf("!fullstack stitched a refused pair:\n%s", out)
+	}
+}

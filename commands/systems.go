@@ -44,6 +44,9 @@ func (c *Ctx) AddSystem(s *engine.Session, syms *symbols.Symbols, path string) i
 	if len(c.systems) == 0 && c.S != nil && c.S != s {
 		c.systems = append(c.systems, &System{S: c.S, Syms: c.SymConfig, Path: c.S.Target.Path()})
 	}
+	if syms != nil {
+		s.Symbols = syms // its lookups work before it is ever current (!correlate)
+	}
 	c.systems = append(c.systems, &System{S: s, Syms: syms, Path: path})
 	if len(c.systems) == 1 || c.S == nil {
 		c.switchSystem(len(c.systems) - 1)
