@@ -43,6 +43,10 @@ var goldenCases = []struct {
 	{"hyperv-kernel-more", hypervKernel, false, []string{"-y", hypervSyms}},
 	{"hyperv-ndis-seed", hypervKernel, false, []string{"-y", hypervSyms}},
 	{"hyperv-ndis-more", hypervKernel, false, []string{"-y", hypervSyms}},
+	{"analyze-sigsegv", shared + "/lldb/sigsegv.dmp", true, []string{"-y", shared + "/lldb/sigsegv.pdb"}},
+	{"analyze-minidump2", shared + "/breakpad/minidump2.dmp", true, nil},
+	{"analyze-hyperv-hang", hypervDump, false, []string{"-y", hypervSyms}},
+	{"analyze-hyperv-kernel", hypervKernel, false, []string{"-y", hypervSyms}},
 }
 
 // transcript runs ntdbg on a dump with a command script on stdin, as
