@@ -214,7 +214,7 @@ var loaderModules = map[string]bool{"ntdll": true, "kernelbase": true, "kernel32
 
 // bugcheckMachinery are the kernel frames a bug check or trap puts above
 // the code that caused it.
-var bugcheckMachinery = regexp.MustCompile(`^(KeBugCheck|KiBugCheck|KiPageFault|Ki[A-Za-z]*Fault|KiTrap|KiDoubleFault|KiExceptionDispatch|KiDispatchException|RtlDispatchException|RtlRaiseStatus|KiRaiseException|ExRaiseStatus|KiInterruptDispatch|KiSystemServiceHandler|KiIpiInterrupt|KiDpcInterrupt|KiIdleLoop)`)
+var bugcheckMachinery = regexp.MustCompile(`^(KeBugCheck|KiBugCheck|KiPageFault|Ki[A-Za-z]*Fault|KiTrap|KiDoubleFault|KiExceptionDispatch|KiDispatchException|RtlDispatchException|RtlRaiseStatus|KiRaiseException|ExRaiseStatus|KiInterruptDispatch|KiSystemServiceHandler|KiIpiInterrupt|KiDpcInterrupt)`)
 
 // pickFollowup chooses the frame to blame: the first one skip allows that
 // lies in a module, else the first in a module, else frame 0.
@@ -285,6 +285,9 @@ func (fu followup) bucketTail() string {
 	return fu.imag + "!" + fu.function
 }
 
+// trailingVersion is a build lab that ends in a four-part version.
+var trailingVersion = regexp.MustCompile(`(\d+)\.(\d+)\.(\d+)\.(\d+)$`)
+
 // osLines prints OS_VERSION, BUILDLAB_STR, OSPLATFORM_TYPE and OSNAME.
 func (c *Ctx) osLines() {
 	sys := c.S.Target.System()
@@ -293,7 +296,7 @@ func (c *Ctx) osLines() {
 	if f := strings.Split(sys.BuildLab, "."); len(f) >= 4 && f[0] == strconv.Itoa(int(sys.Build)) {
 		// 9600.17736.amd64fre.winblue_r9.150322-1500
 		rev, lab = f[1], f[3]
-	} else if m := regexp.MustCompile(`(\d+)\.(\d+)\.(\d+)\.(\d+)$`).FindStringSubmatch(sys.BuildLab); m != nil && m[3] == strconv.Itoa(int(sys.Build)) {
+	} else if m := trailingVersion.FindStringSubmatch(sys.BuildLab); m != nil && m[3] == strconv.Itoa(int(sys.Build)) {
 		rev = m[4] // "Windows NT 10.0.22000.282"
 	}
 	c.key("OS_VERSION", fmt.Sprintf("%d.%d.%d.%s", sys.Major, sys.Minor, sys.Build, rev))

@@ -53,9 +53,8 @@ func TestAnalyzeHang(t *testing.T) {
 	}
 
 	// Another owner: thread 5 owns the section now.
-	c2, out2, tg := hypervCtx(t, nil)
-	id5 := uint64(tg.Threads()[5].ID)
-	c2, out2, _ = hypervCtx(t, map[uint64]uint64{hangCS + 0x10: id5})
+	id5 := uint64(c.S.Target.Threads()[5].ID)
+	c2, out2, _ := hypervCtx(t, map[uint64]uint64{hangCS + 0x10: id5})
 	got = run(t, c2, out2, "!analyze -v -hang")
 	mustContain(t, "owner moved", got, "BLOCKING_THREAD:  "+c2.hexWide(id5)+"\n", "STACK_COMMAND:  ~5s ; kb\n", "thread 5 (")
 
