@@ -58,12 +58,16 @@ const (
 	VmLockCount = -418
 )
 
+// lockCount is a locked section's LockCount with n waiters (none woken).
+func lockCount(n int) int32 { return int32(-2 - 4*n) }
+
 // Scenario is the generated dump and what a correct debugger must find in it.
 type Scenario struct {
 	Dump     *mdw.Full
 	Threads  []ThreadPlan // in dump order
 	Sections []CritSec    // every critical section, list members first, in list order
 	Images   map[string]*Image
+	Opts     Options
 }
 
 // ThreadPlan is one thread: its ids, role and the frames laid on its stack.
@@ -74,6 +78,9 @@ type ThreadPlan struct {
 	StackBase uint64
 	Role      string
 	Frames    []Frame // innermost first
+	// Args are the system call's arguments as the user context holds them
+	// (r10, rdx, r8, r9): r10 is the handle a single-object wait waits on.
+	Args [4]uint64
 }
 
 // CritSec is one RTL_CRITICAL_SECTION of the process.
@@ -114,6 +121,48 @@ var (
 
 // Bytes renders the scenario dump.
 func Bytes() []byte { return Build().Dump.Bytes() }
+
+// Options are the scenario's knobs: Default() is the seed's scenario (what
+// the committed dumps hold); tests build variants in memory with
+// BuildWith and BuildKernelWith, so that a wait chain is computed from the
+// structures and not from the scenario's script.
+type Options struct {
+	// Owner is the index of the thread that owns the VM lock and is stuck
+	// in NtDeviceIoControlFile (the seed's 20). Another index moves the
+	// owner's role, stack and kernel half (the IRP, the NDIS wait) to that
+	// thread; thread 20 takes that thread's role.
+	Owner int
+	// ResourceHolder, when not 0, is the thread id of a third thread (a
+	// System thread such as FooTID, or a vmms thread) holding an ERESOURCE
+	// exclusively that the owner waits on in the kernel (WrResource,
+	// KernelMode, on the resource's ExclusiveWaiters event) instead of on
+	// the NDIS OID request's event.
+	ResourceHolder uint64
+	// Deadlock makes two threads wait on each other: the owner (A) holds
+	// the VM lock and waits in RtlpWaitOnCriticalSection on the task lock
+	// (section 2, LockSemaphore TaskLockSem); the task lock is owned by
+	// thread Partner (B), one of the VM lock's waiters. No thread is in
+	// NDIS then.
+	Deadlock bool
+	// Partner is B's index for Deadlock; a negative value picks the first
+	// thread waiting on the VM lock.
+	Partner int
+	// ResidentHandleTable makes vmms's HANDLE_TABLE page resident in the
+	// kernel dump. The seed's !process shows it paged out ("HandleCount:
+	// <Data Not Accessible>"), so the committed dump has only the table's
+	// entries (TableCode's pages) resident, not its header.
+	ResidentHandleTable bool
+}
+
+// Default is the seed's scenario.
+func Default() Options { return Options{Owner: OwnerIdx, Partner: -1} }
+
+// TaskLock is the section the deadlock variant's owner waits on, and
+// TaskLockSem its LockSemaphore there.
+const (
+	TaskLock    = taskLock
+	TaskLockSem = 0x1b4c
+)
 
 // lcg is a small deterministic generator (no math/rand: the bytes must not
 // depend on the Go version).
@@ -185,7 +234,7 @@ func threadIDs(n int) []uint32 {
 // roles assigns each thread index its job. The seed fixes 0 (main), 1, 20
 // (the owner), 181 and 182; threads 2-19 are the service's own, 21-180 the
 // RPC and thread-pool workers the hang piled up, in a fixed shuffle.
-func roles() []string {
+func roles(o Options) []string {
 	r := make([]string, 183)
 	r[0], r[1], r[20], r[181], r[182] = "main", "tpwait", "owner", "tpidle", "tpidle"
 	early := []string{"events", "timer", "worker", "worker", "iocp", "timer", "worker", "storage", "events",
@@ -209,13 +258,44 @@ func roles() []string {
 		late[i], late[j] = late[j], late[i]
 	}
 	copy(r[21:181], late)
+	if o.Owner != OwnerIdx {
+		if o.Owner < 0 || o.Owner >= len(r) {
+			panic(fmt.Sprintf("owner index %d: the process has %d threads", o.Owner, len(r)))
+		}
+		r[OwnerIdx], r[o.Owner] = r[o.Owner], r[OwnerIdx]
+	}
+	if o.Deadlock {
+		r[o.Owner] = "deadlock"
+	}
 	return r
 }
 
-// Build lays the scenario out.
-func Build() *Scenario {
+// partner is the deadlock's thread B: Partner, or the first VM lock waiter.
+func partner(o Options, role []string) int {
+	if !o.Deadlock {
+		return -1
+	}
+	if o.Partner >= 0 {
+		if !strings.HasPrefix(role[o.Partner], "wait") {
+			panic(fmt.Sprintf("deadlock partner %d is not waiting on the VM lock (%s)", o.Partner, role[o.Partner]))
+		}
+		return o.Partner
+	}
+	for i, r := range role {
+		if strings.HasPrefix(r, "wait") {
+			return i
+		}
+	}
+	panic("no VM lock waiter")
+}
+
+// Build lays the seed's scenario out.
+func Build() *Scenario { return BuildWith(Default()) }
+
+// BuildWith lays a variant of the scenario out.
+func BuildWith(o Options) *Scenario {
 	sp := NewSpace()
-	sc := &Scenario{Images: map[string]*Image{}}
+	sc := &Scenario{Images: map[string]*Image{}, Opts: o}
 	f := &mdw.Full{
 		Dump: mdw.Dump{
 			ProcessID:     PID,
@@ -291,7 +371,14 @@ func Build() *Scenario {
 	sp.U64(heapBase+0x18, heapBase)   // SegmentListEntry
 
 	ids := threadIDs(183)
-	role := roles()
+	role := roles(o)
+	ownerIdx, partnerIdx := o.Owner, partner(o, role)
+	waiters := 0
+	for _, r := range role {
+		if strings.HasPrefix(r, "wait") {
+			waiters++
+		}
+	}
 	holderIdx := -1
 	for i, r := range role {
 		if r == "holder" {
@@ -309,7 +396,7 @@ func Build() *Scenario {
 		{Addr: ntSym("RtlCriticalSectionLock"), DebugInfo: ntSym("RtlpStaticDebugInfo") + 0x60, Symbol: "ntdll!RtlCriticalSectionLock",
 			LockCount: -1, SpinCount: 0x20007d0, InList: true},
 		{Addr: rpcLock, DebugInfo: rpcDebug, LockCount: -1, LockSemaphore: 0x1a04, SpinCount: 0x20007d0, Contention: 0x3, InList: true},
-		{Addr: VmLock, DebugInfo: VmDebug, LockCount: VmLockCount, Recursion: 1, Owner: OwnerTID, LockSemaphore: vmLockSem,
+		{Addr: VmLock, DebugInfo: VmDebug, LockCount: lockCount(waiters), Recursion: 1, Owner: ids[ownerIdx], LockSemaphore: vmLockSem,
 			SpinCount: 0x20007d0, Contention: 0xa27, InList: true},
 		{Addr: taskLock, DebugInfo: taskDebug, LockCount: -1, SpinCount: 0x20007d0, InList: true},
 		{Addr: wmiLock, DebugInfo: wmiDebug, LockCount: -1, LockSemaphore: 0x1c30, SpinCount: 0x20007d0, Contention: 0x5c, InList: true},
@@ -318,6 +405,14 @@ func Build() *Scenario {
 			LockCount: -2, Recursion: 1, Owner: ids[holderIdx], SpinCount: 0x20007d0},
 		// Statically initialized {NULL, -1, 0, 0, 0, 0} and never entered (vmms.cpp); the image holds it as is.
 		{Addr: vmms.Sym("?g_ConfigStoreLock@@3U_RTL_CRITICAL_SECTION@@A"), Symbol: "vmms!g_ConfigStoreLock", LockCount: -1},
+	}
+	if partnerIdx >= 0 { // B holds the task lock, A waits for it
+		for i := range secs {
+			if secs[i].Addr == taskLock {
+				secs[i].LockCount, secs[i].Recursion, secs[i].Owner = lockCount(1), 1, ids[partnerIdx]
+				secs[i].LockSemaphore, secs[i].Contention = TaskLockSem, 1
+			}
+		}
 	}
 	head := ntSym("RtlCriticalSectionList")
 	var members []CritSec
@@ -486,14 +581,15 @@ func Build() *Scenario {
 		Call{Img: rpc, Fn: "Ndr64StubWorker"},
 		Call{Img: rpc, Fn: "Invoke"})
 	peb := uint64(PEB)
-	enterCS := func(teb uint64) []Call {
+	enterSection := func(cs, teb uint64) []Call {
 		return []Call{
-			{Img: ntdll, Fn: "RtlEnterCriticalSection", Set: map[int]uint64{RSI: VmLock, RDI: teb}},
-			{Img: ntdll, Fn: "RtlpEnterCriticalSectionContended", Set: map[int]uint64{RSI: VmLock}},
-			{Img: ntdll, Fn: "RtlpWaitOnCriticalSection", Set: map[int]uint64{RSI: VmLock, RBX: 2, RDI: peb + 0xc0}},
+			{Img: ntdll, Fn: "RtlEnterCriticalSection", Set: map[int]uint64{RSI: cs, RDI: teb}},
+			{Img: ntdll, Fn: "RtlpEnterCriticalSectionContended", Set: map[int]uint64{RSI: cs}},
+			{Img: ntdll, Fn: "RtlpWaitOnCriticalSection", Set: map[int]uint64{RSI: cs, RBX: 2, RDI: peb + 0xc0}},
 			{Img: ntdll, Fn: "NtWaitForSingleObject", At: 0xa},
 		}
 	}
+	enterCS := func(teb uint64) []Call { return enterSection(VmLock, teb) }
 	cat := func(parts ...[]Call) []Call {
 		var out []Call
 		for _, p := range parts {
@@ -570,6 +666,15 @@ func Build() *Scenario {
 				leaf("NtWaitForSingleObject"),
 			})
 		},
+		// The deadlock's A: holding the VM lock (taken by IsVmHealthy), it
+		// waits for the task lock in a VM's summary query.
+		"deadlock": func(teb uint64) []Call {
+			return cat(rpcWorker, []Call{
+				vm("?GetSummaryInformation@ComVmmsVirtualMachine@@SAJPEAX0@Z"),
+				vm("?GetSummaryInformation@VmmsVirtualMachine@@QEAAJK@Z"),
+				lockAcquire,
+			}, enterSection(taskLock, teb))
+		},
 		"tpidle": func(uint64) []Call { return cat(pool, []Call{leaf("NtWaitForWorkViaWorkerFactory")}) },
 		"tpwait": func(uint64) []Call {
 			return cat(base, []Call{{Img: ntdll, Fn: "TppWaiterpThread"}, leaf("NtWaitForMultipleObjects")})
@@ -620,6 +725,8 @@ func Build() *Scenario {
 		switch {
 		case strings.HasPrefix(r, "wait"):
 			ctx.R10, ctx.Rdx, ctx.R8 = vmLockSem, 0, peb+0xc0
+		case r == "deadlock":
+			ctx.R10, ctx.Rdx, ctx.R8 = TaskLockSem, 0, peb+0xc0
 		case r == "owner":
 			ctx.R10, ctx.Rdx, ctx.R8, ctx.R9 = nsiHandle, 0, 0, 0
 		}
@@ -642,21 +749,22 @@ func Build() *Scenario {
 		sp.U64(teb+0x1260, teb+0x1268)
 		sp.U64(teb+0x1478, sb-stackReserve)
 		sp.U32(teb+0x1744, uint32(i%32))
-		switch r {
-		case "owner", "holder":
+		switch {
+		case r == "owner" || r == "holder" || r == "deadlock" || i == partnerIdx:
 			sp.U32(teb+0x6c, 1) // CountOfOwnedCriticalSections
-		case "main":
+		case r == "main":
 			sp.U16(teb+0x17ee, 0x420) // RanProcessInit | InitialThread
 		}
-		if strings.HasPrefix(r, "wait") || r == "owner" || strings.HasPrefix(r, "tp") || r == "holder" {
+		if strings.HasPrefix(r, "wait") || r == "owner" || r == "deadlock" || strings.HasPrefix(r, "tp") || r == "holder" {
 			sp.U32(teb+0x1250, 0xc0000034) // LastStatusValue STATUS_OBJECT_NAME_NOT_FOUND
 			sp.U32(teb+0x68, 2)
 		}
 		d.Threads = append(d.Threads, mdw.Thread{ID: tid, Teb: teb, StackStart: ctx.Rsp, StackSize: uint32(sb - ctx.Rsp), Ctx: ctx})
-		sc.Threads = append(sc.Threads, ThreadPlan{Index: i, ID: tid, Teb: teb, StackBase: sb, Role: r, Frames: frames})
+		sc.Threads = append(sc.Threads, ThreadPlan{Index: i, ID: tid, Teb: teb, StackBase: sb, Role: r, Frames: frames,
+			Args: [4]uint64{ctx.R10, ctx.Rdx, ctx.R8, ctx.R9}})
 		f.ThreadInfo = append(f.ThreadInfo, threadInfo(i, tid, r, chain))
 	}
-	f.Handles = handles()
+	f.Handles = handles(o)
 	d.Memory = sp.Regions()
 	f.MemoryInfo = sp.MemoryInfo()
 	sc.Dump = f
@@ -688,7 +796,7 @@ func threadInfo(i int, tid uint32, role string, chain []Call) mdw.ThreadInfo {
 		StartAddress: start, Affinity: 0xffffffff}
 }
 
-func handles() []mdw.Handle {
+func handles(o Options) []mdw.Handle {
 	type h struct {
 		v         uint64
 		typ, name string
@@ -718,6 +826,10 @@ func handles() []mdw.Handle {
 		{0x1a04, "Event", "", 0x1f0003, 1, 32768},
 		{vmLockSem, "Event", "", 0x1f0003, 1, 32768},
 		{0x1c30, "Event", "", 0x1f0003, 1, 32768},
+	}
+	if o.Deadlock { // the task lock's LockSemaphore, between 0x1b48 and 0x1c30
+		n := len(list)
+		list = append(list[:n-1:n-1], h{TaskLockSem, "Event", "", 0x1f0003, 1, 32768}, list[n-1])
 	}
 	out := make([]mdw.Handle, len(list))
 	for i, x := range list {

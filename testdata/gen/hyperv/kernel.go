@@ -41,6 +41,15 @@ type KernelScenario struct {
 	cids map[uint64]bool
 	// slotGen shuffles pool slots.
 	slotGen lcg
+
+	Opts Options
+	// Handles is vmms's handle table as the kernel holds it: TableCode (a
+	// level-1 table: TableCode&^3 is the page of pointers to the 256-entry
+	// pages of HANDLE_TABLE_ENTRY) and each handle's object (its body).
+	HandleTableCode uint64
+	HandleObjects   map[uint64]uint64
+	// Resource is the ERESOURCE the owner waits on (ResourceHolder), 0 if none.
+	Resource uint64
 }
 
 // KProcess is one EPROCESS.
@@ -87,6 +96,7 @@ type KThread struct {
 	userRegs    [16]uint64 // the user registers at the system call
 	startFrame  [2]uint64  // a system thread's StartRoutine and StartContext above KiStartSystemThread
 	stackObject string     // the function whose frame holds the object the thread waits on
+	keepWait    bool       // WaitObjects are not the stack object (the owner waiting on an ERESOURCE)
 	xsaveGap    uint64     // StackBase - InitialStack when not xsaveSize (see ownerStackBase)
 }
 
@@ -98,6 +108,7 @@ const (
 	wrExecutive        = 0
 	wrDelayExecution   = 4
 	wrUserRequest      = 6
+	wrResource         = 9
 	wrQueue            = 15
 	wrAlertByThreadID  = 37
 	modeKernel         = 0
@@ -189,6 +200,7 @@ func newRegions() map[string]*vaRegion {
 		"stacks":  {next: 0xffffd00020400000, end: 0xffffd00021000000}, // kernel stacks of boot-time threads
 		"vstacks": {next: 0xffffd001b8800000, end: 0xffffd001b8e00000}, // vmms's kernel stacks, around 43d8's
 		"pcr":     {next: 0xffffd0002a400000, end: 0xffffd0002a800000}, // KPCRs of processors 1-31
+		"pph":     {next: 0xffffc0004dc00000, end: 0xffffc0004de00000}, // handle table pages (paged pool)
 	}
 }
 
@@ -219,9 +231,13 @@ func loadKernelImages() (map[string]*Image, []*Image) {
 	return imgs, list
 }
 
-// BuildKernel lays the kernel dump out.
-func BuildKernel() *KernelScenario {
-	k := &KernelScenario{User: Build(), ks: NewSpace(), vas: newRegions(), slotGen: lcg(0x1cdb)}
+// BuildKernel lays the seed's kernel dump out.
+func BuildKernel() *KernelScenario { return BuildKernelWith(Default()) }
+
+// BuildKernelWith lays out the kernel dump of a variant (its User is the
+// same variant's vmms.dmp).
+func BuildKernelWith(o Options) *KernelScenario {
+	k := &KernelScenario{User: BuildWith(o), ks: NewSpace(), vas: newRegions(), slotGen: lcg(0x1cdb), Opts: o}
 	k.Images, k.Modules = loadKernelImages()
 	k.phys = newPhysMem(PhysicalPages)
 	k.phys.addZone("ptk", 0x1a8, 0x400)         // the kernel half's page tables, after System's PML4

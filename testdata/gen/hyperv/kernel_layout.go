@@ -89,6 +89,15 @@ var KernelFields = map[string][]string{
 		"NextHandleNeedingPool", "TableCode", "QuotaProcess", "HandleTableList", "UniqueProcessId",
 		"FreeLists[0].HandleCount", "FreeLists[0].HighWaterMark",
 	},
+	"_HANDLE_TABLE_ENTRY": {"LowValue", "Unlocked", "RefCnt", "Attributes", "ObjectPointerBits", "HighValue", "GrantedAccessBits"},
+	"_OBJECT_HEADER":      {"PointerCount", "HandleCount", "TypeIndex", "InfoMask", "Flags", "Body"},
+	"_OBJECT_TYPE":        {"TypeList", "Name", "Index", "TotalNumberOfObjects", "TotalNumberOfHandles"},
+	"_ERESOURCE": {
+		"SystemResourcesList", "OwnerTable", "ActiveCount", "Flag", "SharedWaiters", "ExclusiveWaiters",
+		"OwnerEntry.OwnerThread", "OwnerEntry.OwnerCount", "ActiveEntries", "ContentionCount",
+		"NumberOfSharedWaiters", "NumberOfExclusiveWaiters",
+	},
+	"_FILE_OBJECT": {"Type", "Size", "DeviceObject"},
 	"_MM_SESSION_SPACE": {"ReferenceCount", "SessionId", "ProcessList"},
 	"_DEVICE_MAP":       {"ReferenceCount", "DriveMap"},
 	"_KPRIQUEUE":        {"Header", "EntryListHead", "ThreadListHead", "MaximumCount"},
@@ -98,7 +107,8 @@ var KernelFields = map[string][]string{
 // KernelSizes lists the structures whose sizes the writer needs.
 var KernelSizes = []string{"_EPROCESS", "_ETHREAD", "_KTHREAD", "_KPROCESS", "_KWAIT_BLOCK", "_KEVENT", "_KTIMER",
 	"_IRP", "_IO_STACK_LOCATION", "_LDR_DATA_TABLE_ENTRY", "_KTRAP_FRAME", "_KPCR", "_KPRCB", "_HANDLE_TABLE",
-	"_KUSER_SHARED_DATA", "_MM_SESSION_SPACE", "_DEVICE_MAP", "_IO_WORKITEM", "_CONTEXT", "_EX_WORK_QUEUE", "_KPRIQUEUE"}
+	"_KUSER_SHARED_DATA", "_MM_SESSION_SPACE", "_DEVICE_MAP", "_IO_WORKITEM", "_CONTEXT", "_EX_WORK_QUEUE", "_KPRIQUEUE",
+	"_HANDLE_TABLE_ENTRY", "_OBJECT_HEADER", "_OBJECT_TYPE", "_ERESOURCE", "_FILE_OBJECT"}
 
 // FieldLayout is one field: offset from the structure's start and size in
 // bytes; bit fields also give their bit position and length.

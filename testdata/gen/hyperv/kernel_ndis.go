@@ -926,7 +926,13 @@ func (k *KernelScenario) stuckRequests(p *ndisPool) {
 	k.ks.Write(fp+0x18, []byte{0x00, 0x15, 0x5d, 0x2a, 0x71, 0x04}) // FieldValue
 	k.ks.Write(fp+0x28, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) // ResultValue: the mask
 
-	// 43d8's query, queued on OidRequestList behind the pending request.
+	// 43d8's query, queued on OidRequestList behind the pending request
+	// (none when no thread is in NDIS: the deadlock variant).
+	owner := k.ownerThreadObject()
+	if owner == nil {
+		k.linkList(nobj{k.ks, "_NDIS_MINIPORT_BLOCK", StuckMiniport}.at("OidRequestList"), nil)
+		return
+	}
 	q := nobj{k.ks, "_NDIS_OID_REQUEST", queued}
 	q.header("NDIS_OBJECT_TYPE_OID_REQUEST", 1, size)
 	q.set("RequestType", nenum("_NDIS_REQUEST_TYPE", "NdisRequestQueryInformation"))
@@ -937,7 +943,7 @@ func (k *KernelScenario) stuckRequests(p *ndisPool) {
 	r := nobj{k.ks, res, q.at("NdisReserved")}
 	r.set("Flags.SignalEvent", 1)
 	r.set("RequestorEvent", OwnerEvent)
-	r.set("RequestorThread", OwnerEThread)
+	r.set("RequestorThread", owner.EThread)
 	head := nobj{k.ks, "_NDIS_MINIPORT_BLOCK", StuckMiniport}.at("OidRequestList")
 	k.linkList(head, []uint64{r.at("Entry")})
 }

@@ -235,7 +235,7 @@ func (k *KernelScenario) writeProcess(p *KProcess, session uint64) {
 	o.set("CommitCharge", s.virtualMiB<<6)
 	o.set("SectionBaseAddress", s.imageBase)
 	if s.objTable == VmmsObjTable {
-		k.sys.setPTE(s.objTable, pagefilePTE(0x2e71b))
+		k.writeHandleTable(p)
 		return
 	}
 	h := kobj{k.ks, "_HANDLE_TABLE", s.objTable}
@@ -342,12 +342,67 @@ func (k *KernelScenario) threads() {
 			k.serviceThreads(p)
 		}
 	}
+	if k.Opts.ResourceHolder != 0 {
+		k.ownerResource()
+	}
 	for _, p := range k.Procs {
 		for _, t := range p.Threads {
 			k.layStack(t)
 			k.writeThread(t)
 		}
 	}
+}
+
+// thread is the thread with a client id, nil if none.
+func (k *KernelScenario) thread(tid uint64) *KThread {
+	for _, p := range k.Procs {
+		for _, t := range p.Threads {
+			if t.TID == tid {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// ownerThreadObject is the vmms thread stuck in NDIS (the owner role), nil
+// in the deadlock variant.
+func (k *KernelScenario) ownerThreadObject() *KThread {
+	for _, p := range k.Procs {
+		for _, t := range p.Threads {
+			if t.role == "owner" {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// ownerResource: the owner waits in the kernel on an ERESOURCE that
+// ResourceHolder holds exclusively: on the resource's ExclusiveWaiters
+// event (a SynchronizationEvent), as ExAcquireResourceExclusiveLite waits,
+// WrResource in KernelMode.
+func (k *KernelScenario) ownerResource() {
+	owner, holder := k.ownerThreadObject(), k.thread(k.Opts.ResourceHolder)
+	if owner == nil || holder == nil || holder == owner {
+		panic(fmt.Sprintf("ResourceHolder %#x: needs an owner in NDIS and another existing thread", k.Opts.ResourceHolder))
+	}
+	r := k.poolAlloc("npp2", sizeOf("_ERESOURCE"))
+	ev := k.event(typeSynchronizaton)
+	o := kobj{k.ks, "_ERESOURCE", r}
+	o.emptyList("SystemResourcesList")
+	o.set("ActiveCount", 1)
+	o.set("Flag", 0x80) // ResourceOwnedExclusive
+	o.set("ExclusiveWaiters", ev)
+	o.set("OwnerEntry.OwnerThread", holder.EThread)
+	o.set("OwnerEntry.OwnerCount", 1)
+	o.set("ActiveEntries", 1)
+	o.set("ContentionCount", 1)
+	o.set("NumberOfExclusiveWaiters", 1)
+	owner.WaitObjects = []uint64{ev}
+	owner.WaitReason, owner.WaitMode = wrResource, modeKernel
+	owner.keepWait = true
+	k.Resource = r
 }
 
 // newThread allocates an ETHREAD and a kernel stack.
@@ -565,6 +620,20 @@ func (k *KernelScenario) vmmsThreads(p *KProcess) {
 	}
 	g := lcg(0xc08)
 	infos := u.Dump.ThreadInfo
+	k.vmmsHandleObjects()
+	// The owner's kernel stack is where the seed's event falls (see
+	// ownerStackBase), whichever thread the owner is: reserve it first.
+	pre := &KThread{EThread: OwnerEThread, mf: &machineFrame{SegCs: 0x33, SegSs: 0x2b, EFlags: 0x246}}
+	pre.chain, pre.stackObject = k.ownerChain(pre), "ndisQuerySetMiniportEx"
+	pre.setStack(k.ownerStackBase(pre))
+	k.vas["vstacks"].reserve(pre.StackLimit-pageSize, kstackSize+pageSize)
+	handleObject := func(h uint64) uint64 {
+		v, ok := k.HandleObjects[h]
+		if !ok {
+			panic(fmt.Sprintf("vmms waits on handle %#x, which is not in its handle table", h))
+		}
+		return v
+	}
 	for i, plan := range u.Threads {
 		t := k.newThread(p, uint64(plan.ID), "threads", "vstacks")
 		t.role = plan.Role
@@ -579,6 +648,7 @@ func (k *KernelScenario) vmmsThreads(p *KProcess) {
 		t.UserRip, t.UserRsp = top.IP, top.SP
 		t.mf = &machineFrame{Rip: top.IP, Rsp: top.SP, SegCs: 0x33, SegSs: 0x2b, EFlags: 0x246}
 		t.userRegs = top.Regs
+		t.userRegs[R10], t.userRegs[RDX], t.userRegs[R8], t.userRegs[R9] = plan.Args[0], plan.Args[1], plan.Args[2], plan.Args[3]
 		t.ContextSwitches = 3 + g.next()%900
 		// Waits began after the thread was created, within the last minutes
 		// for the workers the hang piled up.
@@ -595,13 +665,14 @@ func (k *KernelScenario) vmmsThreads(p *KProcess) {
 		}
 		t.WaitReason, t.WaitMode, t.Alertable = w.reason, modeUser, w.alert
 		switch {
-		case strings.HasPrefix(plan.Role, "wait"):
-			t.WaitObjects = []uint64{obj("vmlock", func() uint64 { return k.event(typeSynchronizaton) })}
 		case leafFn == "NtWaitForSingleObject":
-			t.WaitObjects = []uint64{obj(plan.Role, func() uint64 { return k.event(typeNotification) })}
+			// The critical section waiters on their section's
+			// LockSemaphore, the others on their own handle's object.
+			t.WaitObjects = []uint64{handleObject(plan.Args[0])}
 		case leafFn == "NtWaitForMultipleObjects":
-			t.WaitObjects = []uint64{obj(plan.Role+"0", func() uint64 { return k.event(typeNotification) }),
-				k.event(typeSynchronizaton)}
+			t.WaitObjects = []uint64{handleObject(plan.Args[0]), k.event(typeSynchronizaton)}
+		case plan.Role == "iocp":
+			t.WaitObjects = []uint64{handleObject(plan.Args[0])}
 		case leafFn == "NtDelayExecution":
 			t.WaitObjects = []uint64{t.EThread + off("_ETHREAD", "Tcb") + tcbTimer}
 		case leafFn == "NtWaitForAlertByThreadId":
@@ -628,7 +699,6 @@ func fileTimeToTime(ft uint64) time.Time {
 // ownerThread is vmms thread 43d8: in NtDeviceIoControlFile on \Device\Nsi,
 // the IRP at nsiproxy, NDIS waiting for the miniport's OID request.
 func (k *KernelScenario) ownerThread(t *KThread) {
-	nt, ndis, netio, nsip := k.nt(), k.Images["ndis.sys"], k.Images["netio.sys"], k.Images["nsiproxy.sys"]
 	t.WaitReason, t.WaitMode, t.Alertable = wrExecutive, modeKernel, false
 	t.WaitObjects = []uint64{OwnerEvent}
 	t.WaitTime = OwnerWaitStart
@@ -637,7 +707,18 @@ func (k *KernelScenario) ownerThread(t *KThread) {
 	t.Priority, t.BasePriority = 9, 8
 	t.Irps = []uint64{OwnerIrp}
 	t.stackObject = "ndisQuerySetMiniportEx"
-	t.chain = []Call{
+	t.chain = k.ownerChain(t)
+	// Its stack is where the seed's event falls inside
+	// ndisQuerySetMiniportEx's frame.
+	base := k.ownerStackBase(t)
+	t.setStack(base)
+	k.irp(t)
+}
+
+// ownerChain is the owner's kernel stack, outermost first.
+func (k *KernelScenario) ownerChain(t *KThread) []Call {
+	nt, ndis, netio, nsip := k.nt(), k.Images["ndis.sys"], k.Images["netio.sys"], k.Images["nsiproxy.sys"]
+	return []Call{
 		{Img: nt, Fn: "KiSystemServiceCopyEnd"},
 		{Img: nt, Fn: "NtDeviceIoControlFile"},
 		{Img: nt, Fn: "IopXxxControlFile"},
@@ -657,12 +738,6 @@ func (k *KernelScenario) ownerThread(t *KThread) {
 		{Img: nt, Fn: "KiSwapThread", Set: map[int]uint64{RDI: t.EThread}},
 		swapContext(nt),
 	}
-	// Its stack is where the seed's event falls inside
-	// ndisQuerySetMiniportEx's frame.
-	base := k.ownerStackBase(t)
-	t.setStack(base)
-	k.vas["vstacks"].reserve(t.StackLimit-pageSize, kstackSize+pageSize)
-	k.irp(t)
 }
 
 // irp writes the owner's IRP: IRP_MJ_DEVICE_CONTROL for \Device\Nsi with

@@ -88,7 +88,7 @@ func (k *KernelScenario) stackObject(t *KThread, res kstackResult) {
 		}
 		img := k.Images[strings.ToLower(f.Module)]
 		addr := f.SP + waitObjectDisp(img, f.Function, f.IP)
-		if t.TID == OwnerTID {
+		if t.role == "owner" {
 			addr = f.SP + ownerEventDisp(img, f.Function, f.IP)
 			if addr != OwnerEvent {
 				panic(fmt.Sprintf("the owner's event lands at %#x, not %#x", addr, uint64(OwnerEvent)))
@@ -101,7 +101,9 @@ func (k *KernelScenario) stackObject(t *KThread, res kstackResult) {
 			o.emptyList("TimerListEntry")
 			o.set("Processor", uint64(t.IdealProcessor))
 		}
-		t.WaitObjects = []uint64{addr}
+		if !t.keepWait {
+			t.WaitObjects = []uint64{addr}
+		}
 		return
 	}
 	panic(fmt.Sprintf("thread %x has no %s frame", t.TID, t.stackObject))
