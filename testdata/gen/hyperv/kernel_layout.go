@@ -97,7 +97,7 @@ var KernelFields = map[string][]string{
 		"OwnerEntry.OwnerThread", "OwnerEntry.OwnerCount", "ActiveEntries", "ContentionCount",
 		"NumberOfSharedWaiters", "NumberOfExclusiveWaiters",
 	},
-	"_FILE_OBJECT": {"Type", "Size", "DeviceObject"},
+	"_FILE_OBJECT":      {"Type", "Size", "DeviceObject"},
 	"_MM_SESSION_SPACE": {"ReferenceCount", "SessionId", "ProcessList"},
 	"_DEVICE_MAP":       {"ReferenceCount", "DriveMap"},
 	"_KPRIQUEUE":        {"Header", "EntryListHead", "ThreadListHead", "MaximumCount"},

@@ -41,6 +41,12 @@ func openRawKernel(t *testing.T) *rawKernel {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rawKernelOf(t, b)
+}
+
+// rawKernelOf reads a kernel dump's bytes.
+func rawKernelOf(t *testing.T, b []byte) *rawKernel {
+	t.Helper()
 	le := binary.LittleEndian
 	if string(b[:8]) != "PAGEDU64" {
 		t.Fatalf("signature %q", b[:8])
