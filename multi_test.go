@@ -74,3 +74,30 @@ func TestCorrelateRefusesAnotherBoot(t *testing.T) {
 		t.Errorf("!fullstack stitched a refused pair:\n%s", out)
 	}
 }
+
+// !waitchain follows a waiter of the bundled pair to the NIC driver: the
+// critical section, its owner thread 20, its kernel wait, the OID request
+// whose event it is, the resetting miniport with its pending OID, the
+// driver FooDRV.sys, and the System thread that has FooDRV on its stack;
+// -all groups the 104 waiters by that chain (issue 12).
+func TestWaitChainToTheDriver(t *testing.T) {
+	var o, e bytes.Buffer
+	run([]string{"-demo", "hang"}, strings.NewReader("~23 !waitchain\n!waitchain -all\nq\n"), &o, &e)
+	out := o.String()
+	order := []string{"thread ~23 (tid 25d4) of the user dump", "-> critical section 00000092`cf31fb38", "-> owned by thread ~20 (tid 43d8)",
+		"[proved: the section's OwningThread is 43d8", "-> kernel wait: THREAD ffffe00069cdb880 waits on NotificationEvent ffffd001b8931ed0 (Executive, KernelMode)",
+		"-> the event of OID request", "(OID_GEN_STATISTICS), queued on miniport ffffe0004f5f71a0 (FooBar Network Adapter #2)",
+		"RESET_IN_PROGRESS, pending OID ffffe8012c504090 OID_RECEIVE_FILTER_SET_FILTER (not completed)",
+		"-> its miniport driver FooBarDriver (ffffe0004f5b9ba0), code in FooDRV.sys",
+		"-> FooDRV is on the stack of THREAD ffffe0007510c040 (System, Cid 4.1114), in NDIS!NdisMSleep",
+		"\n104 thread(s) -> critical section 00000092`cf31fb38 -> thread ~20 -> kernel wait on NotificationEvent ffffd001b8931ed0 -> OID_GEN_STATISTICS request",
+		"-> FooDRV.sys -> System thread 1114 in NDIS!NdisMSleep"}
+	at := 0
+	for _, w := range order {
+		i := strings.Index(out[at:], w)
+		if i < 0 {
+			t.Fatalf("lacks %q after offset %d:\n%s", w, at, out)
+		}
+		at += i + len(w)
+	}
+}

@@ -128,6 +128,8 @@ func (n Needs) check(c *Ctx, name string) error {
 type Registry struct {
 	byName  map[string]*Command
 	ordered []*Command
+	// resolvers are the extensions' wait resolvers (!waitchain).
+	resolvers []WaitResolver
 }
 
 // core holds the built-in commands, registered by each family's file.

@@ -29,6 +29,7 @@ func Register(r *commands.Registry) error {
 		{Name: "minidriver", Syntax: "!ndiskd.minidriver [Handle] [-basic] [-handlers]", Needs: needs,
 			Summary: "list the miniport drivers, or show one (its handlers with -handlers)", Run: cmdMinidriver},
 	}
+	r.AddWaitResolver(resolveWait)
 	return r.Add("ndiskd", append(cmds, extra...)...)
 }
 
