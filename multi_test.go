@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ntdbg/ntdbg/testdata/gen/hyperv"
+	"github.com/ntdbg/ntdbg/testdata/gen/kdw"
 )
 
 // Several -z open several systems, as cdb does (msdocs
@@ -99,5 +104,61 @@ func TestWaitChainToTheDriver(t *testing.T) {
 			t.Fatalf("lacks %q after offset %d:\n%s", w, at, out)
 		}
 		at += i + len(w)
+	}
+}
+
+// writePair writes a variant of the scenario (built by the writer, not by
+// editing bytes) and returns the two dump paths.
+func writePair(t *testing.T, o hyperv.Options) (string, string) {
+	t.Helper()
+	k := hyperv.BuildKernelWith(o)
+	kb, err := k.Dump.Bytes(kdw.BitmapFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	u, kp := filepath.Join(dir, "vmms.dmp"), filepath.Join(dir, "kernel.dmp")
+	if err := os.WriteFile(u, k.User.Dump.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kp, kb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return u, kp
+}
+
+// The chain is computed, not scripted (issue 12's acceptance): with another
+// owner of the section, with a deadlock, and with the handle table
+// resident, the outputs follow the scenario.
+func TestWaitChainFollowsTheScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three variant pairs")
+	}
+	syms := "testdata/scenarios/hyperv-hang/symbols"
+	pair := func(o hyperv.Options, script string) string {
+		u, k := writePair(t, o)
+		out, _ := transcript(t, u, script, "-z", k, "-y", syms)
+		return out
+	}
+	// (a) Thread 23 owns the section and is the one in NDIS.
+	o := hyperv.Default()
+	o.Owner = 23
+	out := pair(o, "!waitchain -all\nq\n")
+	if !strings.Contains(out, "thread(s) -> critical section 00000092`cf31fb38 -> thread ~23 -> kernel wait on") || !strings.Contains(out, "-> FooDRV.sys ->") {
+		t.Errorf("another owner:\n%s", out)
+	}
+	// (c) Two threads wait on each other.
+	o = hyperv.Default()
+	o.Deadlock = true
+	out = pair(o, "~20 !waitchain\nq\n")
+	if !strings.Contains(out, "DEADLOCK: the chain returns to a thread already in it; the cycle: ~20 -> ~23") || !strings.Contains(out, "critical section 00000092`cf33a0a8") {
+		t.Errorf("deadlock:\n%s", out)
+	}
+	// The resident handle table proves a waiter's section through handle 0x1b48.
+	o = hyperv.Default()
+	o.ResidentHandleTable = true
+	out = pair(o, "~23 !waitchain\nq\n")
+	if !strings.Contains(out, "the object handle 1b48 (the section's LockSemaphore) opens in vmms.exe's handle table") {
+		t.Errorf("resident handle table:\n%s", out)
 	}
 }

@@ -53,8 +53,9 @@ func (r *Registry) AddWaitResolver(fn WaitResolver) { r.resolvers = append(r.res
 type waitChain struct {
 	start string
 	edges []WaitEdge
-	cycle bool
-	end   string // why the chain stops
+	cycle   bool
+	members []string // the threads of the cycle
+	end     string   // why the chain stops
 }
 
 type chainer struct {
@@ -106,7 +107,7 @@ func (c *Ctx) print(w waitChain) {
 		c.Printf("  -> %s\n       [%s: %s]\n", e.Text, mark, e.Evidence)
 	}
 	if w.cycle {
-		c.Printf("  DEADLOCK: the chain returns to a thread already in it\n")
+		c.Printf("  DEADLOCK: the chain returns to a thread already in it; the cycle: %s\n", strings.Join(w.members, " -> "))
 	}
 	if w.end != "" {
 		c.Printf("  (end: %s)\n", w.end)
@@ -173,6 +174,7 @@ func (ch chainer) waitedSection(i int) (uint64, string, bool) {
 func (ch chainer) follow(start int) waitChain {
 	w := waitChain{start: ch.userThreadName(start) + " of the user dump"}
 	seen := map[int]bool{start: true}
+	visited := []int{start}
 	cur := start
 	for steps := 0; steps < 64; steps++ {
 		cs, evidence, ok := ch.waitedSection(cur)
@@ -203,9 +205,17 @@ func (ch chainer) follow(start int) waitChain {
 			Evidence: fmt.Sprintf("the section's OwningThread is %x, a thread of the user dump", sec.Owner)})
 		if seen[owner] {
 			w.cycle = true
+			for k, v := range visited {
+				if v == owner {
+					for _, m := range visited[k:] {
+						w.members = append(w.members, fmt.Sprintf("~%d", m))
+					}
+				}
+			}
 			return w
 		}
 		seen[owner] = true
+		visited = append(visited, owner)
 		cur = owner
 	}
 	ch.kernelPart(&w, cur)
@@ -230,6 +240,13 @@ func (ch chainer) sectionProof(i int, cs uint64) string {
 	kc := ch.kern.kernel()
 	obj, err := kc.handleObject(ch.corr.proc, sec.Semaphore)
 	if err != nil {
+		// The handle table's header may be paged out (the seed's
+		// HandleCount <Data Not Accessible>): the system call's handle
+		// argument in the thread's trap frame still names the semaphore.
+		if h, ok := kc.syscallHandle(kt); ok && h == sec.Semaphore && len(kc.waitedObjects(kt)) > 0 {
+			return fmt.Sprintf("THREAD %s entered the kernel waiting on handle %x (its trap frame's r10), the section's LockSemaphore",
+				p16(kt.Addr), sec.Semaphore)
+		}
 		return ""
 	}
 	for _, o := range kc.waitedObjects(kt) {
@@ -462,7 +479,7 @@ func (ch chainer) all() error {
 		}
 		c.Printf("    threads: %s\n", strings.Join(ids, " "))
 		if m.chain.cycle {
-			c.Printf("    DEADLOCK\n")
+			c.Printf("    DEADLOCK among %s\n", strings.Join(m.chain.members, ", "))
 		}
 		if m.chain.end != "" {
 			c.Printf("    (end: %s)\n", m.chain.end)
@@ -586,4 +603,23 @@ func (kc kctx) handleObject(p *nt.Process, h uint64) (uint64, error) {
 		body = 0x30
 	}
 	return header + body, nil
+}
+
+// syscallHandle is the first argument of the system call a thread is in
+// (the trap frame's R10: NtWaitForSingleObject's handle).
+func (kc kctx) syscallHandle(t *nt.Thread) (uint64, bool) {
+	o, err := kc.k.At("_ETHREAD", t.Addr)
+	if err != nil {
+		return 0, false
+	}
+	tf, err := o.Ptr("Tcb.TrapFrame")
+	if err != nil || tf == 0 {
+		return 0, false
+	}
+	f, err := kc.k.At("_KTRAP_FRAME", tf)
+	if err != nil {
+		return 0, false
+	}
+	v, err := f.Uint("R10")
+	return v, err == nil
 }
