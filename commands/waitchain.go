@@ -51,8 +51,8 @@ func (r *Registry) AddWaitResolver(fn WaitResolver) { r.resolvers = append(r.res
 
 // waitChain is one thread's chain.
 type waitChain struct {
-	start string
-	edges []WaitEdge
+	start   string
+	edges   []WaitEdge
 	cycle   bool
 	members []string // the threads of the cycle
 	end     string   // why the chain stops
