@@ -39,6 +39,7 @@ var goldenCases = []struct {
 	{"kernel-header-19045", shared + "/kernel/full-header-19045.dmp", true, nil},
 	{"hyperv-seed", hypervDump, false, []string{"-y", hypervSyms}},
 	{"hyperv-locks", hypervDump, false, []string{"-y", hypervSyms}},
+	{"hyperv-pair", hypervDump, false, []string{"-z", hypervKernel, "-y", hypervSyms}},
 	{"hyperv-kernel-seed", hypervKernel, false, []string{"-y", hypervSyms}},
 	{"hyperv-kernel-more", hypervKernel, false, []string{"-y", hypervSyms}},
 	{"hyperv-ndis-seed", hypervKernel, false, []string{"-y", hypervSyms}},

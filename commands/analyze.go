@@ -44,7 +44,8 @@ const analyzeHelp = "What it does (the bucket and followup logic is ntdbg's, not
 	"  kernel32 and the C runtime.\n" +
 	"What it does not do: triage.ini and known-issue files (-c), XML output (-xml...), heap, .NET or UMDF analysis,\n" +
 	"FAILURE_ID_HASH, source lines (FAULTING_SOURCE_*), kernel -hang (locks and DPC queues: the bug check analysis is\n" +
-	"printed instead), and the wait chain (DERIVED_WAIT_CHAIN) of a hang: not printed yet. -v takes a level but\n" +
+	"printed instead). A hang with a kernel dump of the same machine in the session (!correlate) gets WAIT_CHAIN, the\n" +
+	"blocking thread's chain as !waitchain prints it, and PROBABLY_CAUSED_BY, the driver the chain ends at. -v takes a level but\n" +
 	"prints one level of detail; -vv is the same as -v. -f is accepted and changes nothing: a dump without an\n" +
 	"exception gets the hang analysis."
 
@@ -610,11 +611,10 @@ func (c *Ctx) analyzeHang(o analyzeOpts, noEvent bool) error {
 	c.key("DEFAULT_BUCKET_ID", class)
 	c.key("PRIMARY_PROBLEM_CLASS", class)
 	c.stackText(frames)
-	// WAIT_CHAIN hook (issue 12): the wait chain of the hang — the blocked
-	// threads → the critical section → its owner and, with a correlated
-	// kernel dump, the owner's kernel wait down to the driver — is printed
-	// here, between STACK_TEXT and SYMBOL_NAME, once !waitchain exists. It
-	// is not printed yet; analyzeHelp says so.
+	// With a kernel dump of the same machine in the session, the blocking
+	// thread's wait chain (as !waitchain prints it) and the driver it ends
+	// at: the probable cause of the hang.
+	c.analyzeWaitChain(b.thread, o.verbose)
 	fu := c.pickFollowup(frames, func(m *target.Module, _ string) bool {
 		n := strings.ToLower(m.Name)
 		return crtModules[n] || loaderModules[n]
@@ -1208,4 +1208,44 @@ var bugcheckNames = map[uint32]string{
 	0x00000161: "LIVE_SYSTEM_DUMP",
 	0x00000193: "VIDEO_DXGKRNL_LIVEDUMP",
 	0x00000198: "UFX_LIVEDUMP",
+}
+
+// analyzeWaitChain prints the blocking thread's wait chain and the driver
+// it ends at, when the session holds a kernel dump of the same machine.
+func (c *Ctx) analyzeWaitChain(thread int, verbose bool) {
+	corr, err := c.correlate()
+	if err != nil {
+		if len(c.Systems()) > 1 {
+			c.key("WAIT_CHAIN", "not followed into the kernel: "+err.Error())
+		}
+		return
+	}
+	ch := chainer{c: c, corr: corr, user: corr.user, kern: corr.kern}
+	w := ch.follow(thread)
+	c.Println("WAIT_CHAIN: (ntdbg: !waitchain of the blocking thread)")
+	for _, e := range w.edges {
+		mark := "inferred"
+		if e.Proved {
+			mark = "proved"
+		}
+		c.Printf("    -> %s  [%s]\n", e.Text, mark)
+	}
+	if w.end != "" {
+		c.Printf("    (end: %s)\n", w.end)
+	}
+	c.Println()
+	for _, e := range w.edges {
+		if e.Driver == "" {
+			continue
+		}
+		image := e.Driver
+		if m := corr.kern.S.ModuleByName(e.Driver); m != nil {
+			image = m.ImageName
+		}
+		c.key("PROBABLY_CAUSED_BY", image)
+		if verbose {
+			c.key("PROBABLY_CAUSED_BY_REASON", "ntdbg: the blocking thread's wait chain ends at a request this driver's device holds pending ("+e.Evidence+")")
+		}
+		return
+	}
 }

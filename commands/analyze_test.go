@@ -100,7 +100,7 @@ func TestAnalyzeOptions(t *testing.T) {
 			t.Errorf("%s: %q", bad, got)
 		}
 	}
-	if got := run(t, c, out, ".hh !analyze"); !strings.Contains(got, "What it does not do") || !strings.Contains(got, "DERIVED_WAIT_CHAIN") {
+	if got := run(t, c, out, ".hh !analyze"); !strings.Contains(got, "What it does not do") || !strings.Contains(got, "WAIT_CHAIN") || !strings.Contains(got, "PROBABLY_CAUSED_BY") {
 		t.Errorf(".hh !analyze:\n%s", got)
 	}
 }

@@ -66,6 +66,14 @@ func (c *Ctx) kernelBanner(symPath, imagePath string) {
 	p := kd.BugCheckParams
 	c.Printf("BugCheck %X, {%x, %x, %x, %x}\n", kd.BugCheck, p[0], p[1], p[2], p[3])
 	c.Println()
+	// The short analysis WinDbg prints here: the followup frame's image.
+	if regs, err := c.S.Registers(); err == nil {
+		c.Println(c.probablyCausedBy(c.kernelFollowup(c.analysisFrames(regs))))
+		c.Println()
+		c.Println("Followup:     MachineOwner")
+		c.Println("---------")
+		c.Println()
+	}
 	if len(t.Threads()) > 0 {
 		if err := c.showLocation(); err != nil {
 			c.Println(err.Error())
