@@ -162,3 +162,26 @@ func TestWaitChainFollowsTheScenario(t *testing.T) {
 		t.Errorf("resident handle table:\n%s", out)
 	}
 }
+
+// BenchmarkWaitChainAllCold opens the bundled pair and runs !waitchain -all
+// once per iteration (open, banner and symbol loading included).
+func BenchmarkWaitChainAllCold(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var o, e bytes.Buffer
+		run([]string{"-z", hypervDump, "-z", hypervKernel, "-y", hypervSyms}, strings.NewReader("!waitchain -all\nq\n"), &o, &e)
+		if !strings.Contains(o.String(), "104 thread(s) -> critical section") {
+			b.Fatal(o.String())
+		}
+	}
+}
+
+// BenchmarkOpenPairOnly is the same session without the command, to tell
+// the command's cost from the opening's.
+func BenchmarkOpenPairOnly(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var o, e bytes.Buffer
+		run([]string{"-z", hypervDump, "-z", hypervKernel, "-y", hypervSyms}, strings.NewReader("q\n"), &o, &e)
+	}
+}

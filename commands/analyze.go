@@ -1220,7 +1220,7 @@ func (c *Ctx) analyzeWaitChain(thread int, verbose bool) {
 		}
 		return
 	}
-	ch := chainer{c: c, corr: corr, user: corr.user, kern: corr.kern}
+	ch := chainer{c: c, corr: corr, user: corr.user, kern: corr.kern, drivers: map[string]driverEnd{}}
 	w := ch.follow(thread)
 	c.Println("WAIT_CHAIN: (ntdbg: !waitchain of the blocking thread)")
 	for _, e := range w.edges {

@@ -63,11 +63,19 @@ type chainer struct {
 	corr *correlation
 	user *Ctx
 	kern *Ctx
+	// drivers caches driverThreads by driver (-all reaches the same driver
+	// from every waiter).
+	drivers map[string]driverEnd
+}
+
+type driverEnd struct {
+	edges []WaitEdge
+	end   string
 }
 
 func cmdWaitChain(c *Ctx, inv *Invocation) error {
 	args := strings.TrimSpace(inv.Args)
-	ch := chainer{c: c}
+	ch := chainer{c: c, drivers: map[string]driverEnd{}}
 	if corr, err := c.correlate(); err == nil {
 		ch.corr, ch.user, ch.kern = corr, corr.user, corr.kern
 	} else if c.S.Target.Kind().IsUser() {
@@ -383,6 +391,25 @@ func (ch chainer) resourceOwner(object uint64) (uint64, uint64) {
 // driverThreads ends a chain at a driver: the kernel threads that have it
 // on their stacks.
 func (ch chainer) driverThreads(w *waitChain, driver string) {
+	if d, ok := ch.drivers[driver]; ok {
+		w.edges = append(w.edges, d.edges...)
+		if d.end != "" {
+			w.end = d.end
+		}
+		return
+	}
+	var one waitChain
+	ch.scanDriverThreads(&one, driver)
+	if ch.drivers != nil {
+		ch.drivers[driver] = driverEnd{one.edges, one.end}
+	}
+	w.edges = append(w.edges, one.edges...)
+	if one.end != "" {
+		w.end = one.end
+	}
+}
+
+func (ch chainer) scanDriverThreads(w *waitChain, driver string) {
 	kc := ch.kern.kernel()
 	procs, _ := kc.processes()
 	found := 0
