@@ -57,6 +57,8 @@ type Ctx struct {
 	// several -z); curSys is the current one (S and SymConfig are its).
 	systems []*System
 	curSys  int
+	// records collects the running command's records while Capture runs.
+	records *[]Record
 	// Registry is the command set (nil: the core registry).
 	Registry *Registry
 }
