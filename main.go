@@ -73,8 +73,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	img := flags.String("i", "", "executable image search `path`")
 	demo := flags.String("demo", "", "open a bundled dump by `name`: user (the Hyper-V hang's vmms.exe, the default with no dump), kernel (the same host's live kernel dump) or hang (both, as two systems of one session)")
 	lines := flags.Bool("lines", false, "source line support on from the start (.lines toggles it)")
+	jsonOut := flags.Bool("json", false, "write one JSON object per command (JSON Lines) to stdout instead of the text (.json toggles it)")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath] [-lines]")
+		fmt.Fprintln(stderr, "usage: ntdbg [-z] dump.dmp [-c \"cmd;cmd\"] [-cf script] [-logo file] [-y sympath] [-i imagepath] [-lines] [-json]")
 		fmt.Fprintln(stderr, "With no dump, ntdbg opens its bundled dump (-demo user): the Hyper-V hang's vmms.exe.")
 		flags.PrintDefaults()
 	}
@@ -176,7 +177,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		DumpPath: path, Target: tgt, Commands: *cmds, ScriptFile: *script, LogFile: *logo,
 		SymbolPath: symPath, SymbolBundle: symBundle, ImagePath: imgPath, Lines: *lines, Stdin: stdin, Stdout: stdout,
 		Interactive: interactive, Color: interactive && !noColor, Notice: notice, Progress: progress,
-		Offline: os.Getenv("NTDBG_OFFLINE") == "1", More: more,
+		Offline: os.Getenv("NTDBG_OFFLINE") == "1", More: more, JSON: *jsonOut,
 	})
 	return s.Run()
 }

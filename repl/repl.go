@@ -52,6 +52,9 @@ type Options struct {
 	Offline bool
 	// More are further dumps of the session (several -z): each a system.
 	More []Dump
+	// JSON (-json): each command's output is one JSON object (JSON Lines)
+	// on Stdout instead of its text (.json on|off toggles it).
+	JSON bool
 }
 
 // Dump is one more dump for a session.
