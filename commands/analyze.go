@@ -156,6 +156,9 @@ func centerTitle(t string) string {
 // key prints one `KEY:  value` section and the blank line after it.
 func (c *Ctx) key(name, value string) {
 	c.Printf("%s:  %s\n\n", name, value)
+	if c.Recording() {
+		c.Record("analysis_field", AnalysisFieldRecord{Key: name, Value: value})
+	}
 }
 
 // hexWide is a value at the pointer width without a backtick, as the
@@ -271,9 +274,11 @@ func (c *Ctx) printFollowup(fu followup) {
 	c.key("SYMBOL_NAME", fu.symbol)
 	if fu.ok {
 		c.Printf("MODULE_NAME: %s\n\n", fu.module)
+		c.analysisField("MODULE_NAME", fu.module)
 		c.key("IMAGE_NAME", fu.imag)
 	} else {
 		c.Printf("MODULE_NAME: Unknown_Module\n\n")
+		c.analysisField("MODULE_NAME", "Unknown_Module")
 		c.key("IMAGE_NAME", "Unknown_Image")
 	}
 }

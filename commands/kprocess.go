@@ -288,6 +288,10 @@ func (kc kctx) processBlock(p *nt.Process, flags uint64) {
 	c.Printf("    SessionId: %s  Cid: %04x    Peb: %08x  ParentCid: %04x\n", kc.sessionID(p), p.Cid, p.Peb, p.ParentCid)
 	c.Printf("    DirBase: %08x  ObjectTable: %s  HandleCount: %s\n", p.DirBase, p16(p.ObjectTable), kc.handleCount(p))
 	c.Printf("    Image: %s\n", target.Sanitize(p.Image))
+	if c.Recording() {
+		c.Record("kprocess", KProcessRecord{Address: Hex(p.Addr), SessionID: kc.sessionID(p), Cid: p.Cid, Peb: Hex(p.Peb),
+			ParentCid: p.ParentCid, DirBase: Hex(p.DirBase), ObjectTable: Hex(p.ObjectTable), Image: p.Image})
+	}
 	if flags&1 != 0 {
 		kc.processStats(p)
 	}
@@ -558,12 +562,23 @@ func (kc kctx) threadBody(t *nt.Thread, flags uint64, prefix string) {
 	c := kc.c
 	pr := func(format string, a ...any) { c.Printf(prefix+format, a...) }
 	pr("%s\n", threadLine(t))
+	var rec *KThreadRecord
+	if c.Recording() {
+		rec = kthreadRecord(t)
+		defer func() { c.Record("kthread", *rec) }()
+	}
 	if flags&2 != 0 {
 		for _, w := range kc.waitObjects(t) {
 			pr("    %s\n", w)
+			if rec != nil {
+				rec.WaitObjects = append(rec.WaitObjects, w)
+			}
 		}
 	}
 	if irps := kc.irps(t); len(irps) > 0 {
+		if rec != nil {
+			rec.Irps = irps
+		}
 		pr("IRP List:\n")
 		for _, l := range irps {
 			pr("    %s\n", l)
@@ -589,6 +604,9 @@ func (kc kctx) threadBody(t *nt.Thread, flags uint64, prefix string) {
 	now, incr, ok := kc.tickInfo()
 	if ok && now >= t.WaitTime {
 		ticks := now - t.WaitTime
+		if rec != nil {
+			rec.WaitTicks = &ticks
+		}
 		if ticks == 0 {
 			pr("%-26s%-15dTicks: 0\n", "Wait Start TickCount", t.WaitTime)
 		} else {
@@ -634,6 +652,9 @@ func (kc kctx) threadBody(t *nt.Thread, flags uint64, prefix string) {
 			}
 		}
 		pr("%s %s : %s : %s\n", c.ptr(f.SP), c.ptr(f.RetAddr), strings.Join(args, " "), c.callSite(f, false))
+		if rec != nil {
+			rec.Frames = append(rec.Frames, c.frameRecord(-1, frames, i, false))
+		}
 	}
 }
 
@@ -735,6 +756,10 @@ func cmdStacks(c *Ctx, inv *Invocation) error {
 			// Ticks is WaitTime - TickCount as kdexts prints it (the seed's
 			// ffc7d369, the reference's fffffee1: negative, 32 bits).
 			c.Printf("%s  %s %08x %-10s %s\n", fmt.Sprintf("%4x.%06x", t.Pid, t.Tid), p16(t.Addr), uint32(t.WaitTime-now), state, top)
+			if c.Recording() {
+				c.Record("kstack", KStackRecord{Process: Hex(p.Addr), Image: p.Image, Pid: t.Pid, Tid: t.Tid, Thread: Hex(t.Addr),
+					Ticks: int64(int32(uint32(t.WaitTime - now))), State: state, Frames: append([]string{}, sites...)})
+			}
 			if detail >= 2 {
 				for _, s := range sites[min(1, len(sites)):] {
 					c.Printf("%40s%s\n", "", s)

@@ -214,6 +214,9 @@ const sep = "-----------------------------------------"
 // body prints the lock state and what the options add.
 func (w csWalk) body(o csOpts, cs nt.CritSec, d *nt.CritSecDebug) {
 	c := w.c
+	if c.Recording() {
+		c.Record("critical_section", c.csRecord(cs))
+	}
 	if !cs.Locked() {
 		c.Println("NOT LOCKED")
 	} else {

@@ -166,6 +166,9 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		if o.verbose {
 			c.moduleDetails(m)
 		}
+		if c.Recording() {
+			c.Record("module", c.moduleRecord(m, false))
+		}
 	}
 	if o.loadedOnly || o.hasAddr || o.symsOnly {
 		return nil
@@ -181,6 +184,9 @@ func cmdLM(c *Ctx, inv *Invocation) error {
 		c.Println("Unloaded modules:")
 		for _, m := range un {
 			c.Printf("%s %s   %s\n", c.ptr(m.Base), c.ptr(m.End()), m.ImageName)
+			if c.Recording() {
+				c.Record("module", c.moduleRecord(m, true))
+			}
 			if o.verbose {
 				c.Printf("    Timestamp:        %s\n", c.stampText(m.TimeDateStamp))
 				c.Printf("    Checksum:         %08X\n", m.CheckSum)

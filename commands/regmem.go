@@ -40,6 +40,9 @@ func cmdR(c *Ctx, inv *Invocation) error {
 			return err
 		}
 		c.printRegisters(regs)
+		if c.Recording() {
+			c.Record("registers", regRecord(c.S.CurThread, regs))
+		}
 		return nil
 	}
 	argOff := inv.ArgsOff + strings.Index(inv.Args, args)
@@ -61,6 +64,7 @@ func cmdR(c *Ctx, inv *Invocation) error {
 		return err
 	}
 	var out []string
+	rec := map[string]string{}
 	pos := 0
 	for pos < len(args) {
 		for pos < len(args) && (args[pos] == ' ' || args[pos] == ',') {
@@ -83,6 +87,7 @@ func cmdR(c *Ctx, inv *Invocation) error {
 				return &SyntaxError{Kind: "Bad register", Pos: argOff + pos}
 			}
 			out = append(out, fmt.Sprintf("%s=%s", name, c.plainPtr(v)))
+			rec[name] = Hex(v)
 			continue
 		}
 		v, ok := regs.Get(name)
@@ -90,8 +95,12 @@ func cmdR(c *Ctx, inv *Invocation) error {
 			return &SyntaxError{Kind: "Bad register", Pos: argOff + pos}
 		}
 		out = append(out, fmt.Sprintf("%s=%s", name, regValue(regs.Arch, name, v)))
+		rec[name] = Hex(v)
 	}
 	c.Println(strings.Join(out, " "))
+	if c.Recording() {
+		c.Record("registers", RegistersRecord{Thread: c.S.CurThread, Registers: rec})
+	}
 	return nil
 }
 
@@ -317,6 +326,9 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 			b.WriteString(ascii.String())
 		}
 		c.Println(b.String())
+		if c.Recording() {
+			c.Record("memory", c.memoryRecord(kind, r.addr+off, buf, elem, uint64(got)))
+		}
 	}
 	c.lastKind, c.lastAddr, c.hasLast = kind, r.addr+total, true
 	return nil

@@ -306,6 +306,9 @@ func cmdK(c *Ctx, inv *Invocation) error {
 			site += c.sourceSuffix(f)
 		}
 		c.Println(c.frameLine(frames, i, o, site))
+		if c.Recording() {
+			c.Record("frame", c.frameRecord(c.S.CurThread, frames, i, o.clean))
+		}
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ func (c *Ctx) threadLine(i int) {
 		name = " \"" + th.Name + "\""
 	}
 	c.Printf("%c%3d  Id: %x.%x Suspend: %d Teb: %s Unfrozen%s\n", marker, i, c.pid(), th.ID, th.Suspend, c.ptr(th.Teb), name)
+	if c.Recording() {
+		c.Record("thread", c.threadRecord(i))
+	}
 }
 
 // threadDetail prints the two lines an explicit thread specifier (~., ~#,

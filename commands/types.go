@@ -165,15 +165,20 @@ func (c *Ctx) dumpUDT(r *types.Ref, t types.Info, base uint64, hasAddr bool, lev
 		typ := c.typeName(r, m.Type)
 		line := fmt.Sprintf("%s+0x%03x %-16s : ", indent, m.Offset, m.Name)
 		mt := r.Resolve(m.Type)
+		var val *string
 		switch {
 		case hasAddr:
-			line += c.memberValue(r, m.Type, base+m.Offset)
+			val = strp(c.memberValue(r, m.Type, base+m.Offset))
+			line += *val
 		case o.verbose:
 			line += c.verboseType(r, m.Type)
 		default:
 			line += typ
 		}
 		c.Println(line)
+		if c.Recording() {
+			c.Record("type_member", typeMemberRecord(t.Name, base, hasAddr, level, m.Offset, m.Name, typ, val))
+		}
 		if o.arrays && hasAddr && mt.Kind == types.KindArray {
 			if n, es := r.ArrayLen(mt); es > 0 {
 				for i := uint64(0); i < n && i < 0x1000; i++ {

@@ -106,6 +106,9 @@ func cmdWaitChain(c *Ctx, inv *Invocation) error {
 }
 
 func (c *Ctx) print(w waitChain) {
+	if c.Recording() {
+		c.Record("wait_chain", waitChainRecord(w, nil))
+	}
 	c.Printf("%s\n", w.start)
 	for _, e := range w.edges {
 		mark := "inferred"
@@ -482,6 +485,9 @@ func (ch chainer) all() error {
 	mo := order
 	var idle []int
 	for _, m := range mo {
+		if ch.c.Recording() {
+			ch.c.Record("wait_chain", waitChainRecord(m.chain, m.members))
+		}
 		if len(m.chain.edges) == 1 && m.chain.edges[0].Object != 0 && !m.chain.cycle {
 			idle = append(idle, m.members...) // a wait on its own object that nothing more is known of
 			continue

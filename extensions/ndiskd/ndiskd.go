@@ -184,6 +184,9 @@ func cmdMiniports(c *commands.Ctx, inv *commands.Invocation) error {
 		c.Printf("   ")
 		c.Link(h16(m), "!ndiskd.miniport "+h16(m))
 		c.Printf("    %s\n", w.adapterName(v))
+		if c.Recording() {
+			c.Record("ndis_miniport", MiniportRecord{Miniport: commands.Hex(m), MiniDriver: hexp(drv), Name: w.adapterName(v)})
+		}
 	}
 	if werr != nil {
 		c.Errorf("%v", werr)
@@ -232,6 +235,9 @@ func cmdMinidriver(c *commands.Ctx, inv *commands.Invocation) error {
 			c.Printf("    ")
 			c.Link(h16(d), "!ndiskd.minidriver "+h16(d))
 			c.Printf(" - %s\n", ustr(v, "ServiceName"))
+			if c.Recording() {
+				c.Record("ndis_minidriver", MiniDriverRecord{Handle: commands.Hex(d), ServiceName: ustr(v, "ServiceName")})
+			}
 		}
 		if werr != nil {
 			c.Errorf("%v", werr)
@@ -247,6 +253,13 @@ func cmdMinidriver(c *commands.Ctx, inv *commands.Invocation) error {
 		c.Printf("    %-39s%-19s%s\n", "Miniport Handler", "Function pointer", "Symbol (if available)")
 		for _, n := range handlerNames {
 			a, ok := ptr(v, "MiniportDriverCharacteristics."+n)
+			if c.Recording() {
+				hr := HandlerRecord{Name: n, Readable: ok}
+				if ok && a != 0 {
+					hr.Function, hr.Symbol = hexp(a), strp(ndisSym(c, a))
+				}
+				c.Record("ndis_handler", hr)
+			}
 			switch {
 			case !ok:
 				c.Printf("    %-39s%s\n", n, "?")
@@ -269,6 +282,17 @@ func cmdMinidriver(c *commands.Ctx, inv *commands.Invocation) error {
 	}
 	c.Printf("    %-19s%s\n", "Driver image", ustr(v, "ImageName"))
 	c.Printf("    %-19s%s\n", "Registry path", ustr(v, "ServiceRegPath"))
+	if c.Recording() {
+		r := MiniDriverRecord{Handle: commands.Hex(handle), ServiceName: ustr(v, "ServiceName"),
+			Image: strp(ustr(v, "ImageName")), RegistryPath: strp(ustr(v, "ServiceRegPath"))}
+		if a, ok := ptr(v, "MiniportDriverContext"); ok {
+			r.Context = hexp(a)
+		}
+		if a, ok := ptr(v, "DriverObject"); ok {
+			r.DriverObject = hexp(a)
+		}
+		c.Record("ndis_minidriver", r)
+	}
 	if basic {
 		return nil
 	}
@@ -281,6 +305,9 @@ func cmdMinidriver(c *commands.Ctx, inv *commands.Invocation) error {
 		c.Printf("    ")
 		c.Link(h16(m), "!ndiskd.miniport "+h16(m))
 		c.Printf(" - %s\n", w.adapterName(mvOf(w, m)))
+		if c.Recording() {
+			c.Record("ndis_miniport", MiniportRecord{Miniport: commands.Hex(m), Name: w.adapterName(mvOf(w, m))})
+		}
 		mv, err := w.obj("_NDIS_MINIPORT_BLOCK", m)
 		if err != nil {
 			break
