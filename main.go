@@ -19,6 +19,7 @@ import (
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/extensions"
 	"github.com/ntdbg/ntdbg/extensions/ndiskd"
+	"github.com/ntdbg/ntdbg/mcpserver"
 	"github.com/ntdbg/ntdbg/repl"
 )
 
@@ -62,6 +63,9 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "mcp" {
+		return mcpserver.Main(args[1:], stdin, stdout, stderr, plugins)
+	}
 	flags := flag.NewFlagSet("ntdbg", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	var dumps dumpList

@@ -173,6 +173,9 @@ func (c *Ctx) runScriptCommand(text string) error {
 	if c.depth >= maxScriptDepth {
 		return fmt.Errorf("Script nesting too deep (more than %d levels)", maxScriptDepth)
 	}
+	if err := c.CheckFile("read", name); err != nil {
+		return err
+	}
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return fmt.Errorf("Couldn't open script file '%s'", name)

@@ -229,6 +229,9 @@ func cmdSympath(c *Ctx, inv *Invocation) error {
 				arg = c.SymConfig.PathText + ";" + arg
 			}
 		}
+		if err := c.CheckFile("sympath", arg); err != nil {
+			return err
+		}
 		c.SymConfig.SetPath(arg)
 	}
 	c.printSympath()
@@ -248,6 +251,9 @@ func cmdSymfix(c *Ctx, inv *Invocation) error {
 	}
 	if appendMode && c.SymConfig.PathText != "" {
 		elem = c.SymConfig.PathText + ";" + elem
+	}
+	if err := c.CheckFile("sympath", elem); err != nil {
+		return err
 	}
 	c.SymConfig.SetPath(elem)
 	return nil

@@ -119,6 +119,9 @@ func cmdOpenDump(c *Ctx, inv *Invocation) error {
 	if path == "" {
 		return &SyntaxError{Kind: "Syntax", Pos: inv.ArgsOff}
 	}
+	if err := c.CheckFile("read", path); err != nil {
+		return err
+	}
 	tg, err := engine.Open(path, engine.Options{})
 	if err != nil {
 		return err

@@ -43,6 +43,9 @@ func cmdNetreport(c *commands.Ctx, inv *commands.Invocation) error {
 	if path == "" {
 		return fmt.Errorf("Usage: !ndiskd.netreport -outputpath File.html (ntdbg writes only where you say)")
 	}
+	if err := c.CheckFile("write", path); err != nil {
+		return err
+	}
 	w := newWalker(c)
 	head, err := w.global("ndisMiniportList")
 	if err != nil {

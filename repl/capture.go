@@ -1,0 +1,85 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ntdbg/ntdbg/commands"
+	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/target"
+)
+
+// Front ends that drive a session themselves (the MCP server) start it with
+// Start, run each command with RunCaptured and end it with Close; Run is
+// not used then.
+
+// Start prints the banner to the session's Stdout and opens the further
+// dumps (Options.More) as systems, as Run does before it reads commands.
+// The banner asks no symbol server.
+func (s *Session) Start() {
+	for _, w := range s.opts.Target.Warnings() {
+		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
+	}
+	fmt.Fprintf(s.out, "Loading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
+	s.command(func() {
+		if s.ctx.SymConfig != nil {
+			s.ctx.SymConfig.NoNetwork(func() { s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath) })
+		} else {
+			s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
+		}
+	})
+	for _, d := range s.opts.More {
+		if len(s.ctx.Systems()) == 1 {
+			s.ctx.AddSystem(s.ctx.S, s.ctx.SymConfig, s.opts.DumpPath)
+		}
+		fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n%s\n", target.Sanitize(d.Path), commands.DumpKindLine(d.Target))
+		s.ctx.AddSystem(engine.NewSession(d.Target), s.newSymbols(d.Target), d.Path)
+		fmt.Fprintf(s.out, "Opened '%s' as system %d (||%d s makes it current)\n", target.Sanitize(d.Path), len(s.ctx.Systems())-1, len(s.ctx.Systems())-1)
+	}
+}
+
+// RunCaptured runs one input line as one command and returns its output as
+// data; the prompt, the line and the output also go to Stdout and the open
+// log, as batch mode prints them. Cancelling ctx cancels the command and its
+// symbol downloads, as Ctrl-C does; the session goes on. `q` does not end
+// the session here (ErrQuit is returned).
+func (s *Session) RunCaptured(ctx context.Context, line string) (commands.Captured, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	s.ctx.Interrupted = func() bool { return ctx.Err() != nil }
+	syms := s.ctx.SymConfig
+	if syms != nil {
+		syms.Begin(ctx)
+	}
+	defer func() {
+		if syms != nil {
+			syms.End()
+		}
+		s.mu.Lock()
+		s.cancel = nil
+		s.mu.Unlock()
+		s.ctx.Interrupted = nil
+	}()
+	if t := strings.TrimSpace(line); !strings.HasPrefix(t, ".link") {
+		s.out.ResetLinks()
+	}
+	s.out.Emit(commands.KindPrompt, s.Prompt(), "")
+	fmt.Fprintf(s.out, "%s\n", line)
+	return s.ctx.Capture(line, true)
+}
+
+// Close ends a session that Start began: its log and every system's
+// symbol layer (background downloads stop). The targets stay open: their
+// opener closes them.
+func (s *Session) Close() {
+	s.out.CloseLog()
+	for _, sys := range s.ctx.Systems() {
+		if sys.Syms != nil {
+			sys.Syms.Close()
+		}
+	}
+}
