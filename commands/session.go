@@ -22,8 +22,8 @@ func init() {
 		Summary: "run a command script (`$><` runs it condensed into one command line)",
 		Help:    "Each script command is echoed with the prompt before its output, as cdb does. Scripts may nest.",
 		Run:     func(c *Ctx, inv *Invocation) error { return nil }})
-	Register(&Command{Name: ".logopen", Family: "session", Syntax: ".logopen [/t] [/u] [File]",
-		Summary: "open a log file (overwrite); /t adds the process id and time to the name", Run: cmdLogOpen})
+	Register(&Command{Name: ".logopen", Family: "session", Syntax: ".logopen [/t] [/u] [/j] [File]",
+		Summary: "open a log file (overwrite); /t adds the process id and time to the name; /j (ntdbg's) also a JSON Lines log, File.jsonl", Run: cmdLogOpen})
 	Register(&Command{Name: ".logappend", Family: "session", Syntax: ".logappend [/u] [File]",
 		Summary: "open a log file for appending", Run: cmdLogOpen})
 	Register(&Command{Name: ".logclose", Family: "session", Syntax: ".logclose", Summary: "close the log file",
@@ -31,6 +31,7 @@ func init() {
 			if name, ok := c.Host.CloseLog(); ok {
 				c.Printf("Closing open log file %s\n", name)
 			}
+			closeJSONLog(c)
 			return nil
 		}})
 	Register(&Command{Name: ".logfile", Family: "session", Syntax: ".logfile", Summary: "show the log file's state",
@@ -58,7 +59,7 @@ func cmdEcho(c *Ctx, inv *Invocation) error {
 func cmdLogOpen(c *Ctx, inv *Invocation) error {
 	appendMode := inv.Name == ".logappend"
 	rest := strings.TrimSpace(inv.Args)
-	stamp := false
+	stamp, jsonLog := false, false
 	// Options come first; the file name is the rest of the line, and a
 	// quoted name keeps its spaces: .logopen "C:\my logs\a.log".
 	for {
@@ -69,6 +70,10 @@ func cmdLogOpen(c *Ctx, inv *Invocation) error {
 		}
 		if strings.HasPrefix(low, "/u") && (len(rest) == 2 || rest[2] == ' ') {
 			rest = strings.TrimSpace(rest[2:]) // the log is UTF-8 either way; /u is accepted for scripts
+			continue
+		}
+		if strings.HasPrefix(low, "/j") && (len(rest) == 2 || rest[2] == ' ') {
+			jsonLog, rest = true, strings.TrimSpace(rest[2:])
 			continue
 		}
 		break
@@ -105,6 +110,9 @@ func cmdLogOpen(c *Ctx, inv *Invocation) error {
 		c.Printf("Closing open log file %s\n", old)
 	}
 	c.Printf("Opened log file '%s'\n", path)
+	if jsonLog {
+		return openJSONLog(c, path, appendMode)
+	}
 	return nil
 }
 

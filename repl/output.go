@@ -29,6 +29,8 @@ type Output struct {
 	// its plain text, as cdb prints it.
 	DML   bool
 	links []string
+	// tap, while set, keeps what a command prints (JSON output).
+	tap *tap
 }
 
 // maxLinks bounds the links one command's output numbers.
@@ -63,6 +65,9 @@ func (o *Output) Write(p []byte) (int, error) {
 	safe := p
 	if s, changed := terminalSafe(string(p)); changed {
 		safe = []byte(s)
+	}
+	if o.tap != nil {
+		o.tap.text.Write(safe)
 	}
 	failed := o.log != nil && o.logFailed(safe)
 	_, err := o.term.Write(safe)
@@ -151,6 +156,9 @@ func (o *Output) Emit(k commands.Kind, text, cmd string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	text, _ = terminalSafe(text)
+	if o.tap != nil {
+		o.tap.emit(k, text)
+	}
 	failed := o.log != nil && o.logFailed([]byte(text))
 	if failed {
 		defer o.reportLogErr()

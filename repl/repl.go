@@ -76,6 +76,7 @@ type Session struct {
 	// cancel cancels the running command (nil between commands).
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	json   jsonState
 }
 
 // Prompt is WinDbg's user-mode prompt: process index, thread index.
@@ -148,6 +149,7 @@ func (s *Session) Ctx() *commands.Ctx { return s.ctx }
 // the end of input. It returns the process exit code.
 func (s *Session) Run() int {
 	defer s.out.CloseLog()
+	s.startJSON()
 	defer func() {
 		for _, sys := range s.ctx.Systems() {
 			if sys.Syms != nil {
@@ -212,7 +214,8 @@ func (s *Session) Run() int {
 }
 
 func (s *Session) finish() int {
-	if name, ok := s.out.CloseLog(); ok {
+	s.endJSON()
+	if name, ok := s.out.CloseLog(); ok && !s.json.on {
 		fmt.Fprintf(s.opts.Stdout, "Closing open log file %s\n", name)
 	}
 	return 0
@@ -285,7 +288,9 @@ func (s *Session) command(fn func()) {
 
 // runCommand echoes (when asked) and runs one input line; true means quit.
 func (s *Session) runCommand(line string, echo bool) bool {
-	if echo {
+	if echo && s.json.on {
+		s.out.LogOnly(s.Prompt() + line + "\n")
+	} else if echo {
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
 		fmt.Fprintf(s.out, "%s\n", line)
 	}
@@ -302,7 +307,12 @@ func (s *Session) runCommand(line string, echo bool) bool {
 	if t := strings.TrimSpace(line); !strings.HasPrefix(t, ".link") {
 		s.out.ResetLinks()
 	}
-	err := s.ctx.Execute(line)
+	var err error
+	if s.json.on || s.json.log != nil {
+		err = s.executeJSON(line)
+	} else {
+		err = s.ctx.Execute(line)
+	}
 	return err == commands.ErrQuit || s.quit
 }
 
