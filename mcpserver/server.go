@@ -154,7 +154,12 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, fence: f, sessions: map[string]*session{}, pending: map[string]*pending{}}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "ntdbg", Title: "ntdbg: a WinDbg-compatible debugger for Windows dumps", Version: commands.Version},
 		&mcp.ServerOptions{Instructions: instructions})
-	s.addTools()
+	if _, err := extensions.Registry(opts.Plugins...); err != nil {
+		return nil, err
+	}
+	if err := s.addTools(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -317,15 +322,21 @@ type pending struct {
 
 // ---- tools ----
 
-func (s *Server) addTools() {
+func (s *Server) addTools() error {
+	rs, err := resultSchema()
+	if err != nil {
+		return err
+	}
+	cmd := func(name, desc string) *mcp.Tool { return &mcp.Tool{Name: name, Description: desc, OutputSchema: rs} }
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: "open_dump", Description: "Open a Windows crash or hang dump (or a pair: a user dump and the same host's kernel dump) and start a debugger session on it."}, s.openDump)
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: "close_dump", Description: "Close a session and its dumps."}, s.closeDump)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "run_command", Description: "Run a WinDbg command line in a session; returns its text, records, errors and warnings (long output: the first page and next_cursor)."}, s.runCommand)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "next_page", Description: "The next page of a long result (cursor: next_cursor of the previous page)."}, s.nextPage)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "list_threads", Description: "List the threads of the current process (~)."}, s.listThreads)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "get_stack", Description: "A thread's call stack (kn; in a user dump ~N kn)."}, s.getStack)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "analyze", Description: "Run !analyze -v (with hang: !analyze -v -hang)."}, s.analyze)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "waitchain", Description: "Follow a blocked thread's chain of waits to its end (!waitchain; all: every blocked thread, grouped)."}, s.waitchain)
+	mcp.AddTool(s.mcp, cmd("run_command", "Run a WinDbg command line in a session; returns its text, records, errors and warnings (long output: the first page and next_cursor)."), s.runCommand)
+	mcp.AddTool(s.mcp, cmd("next_page", "The next page of a long result (cursor: next_cursor of the previous page)."), s.nextPage)
+	mcp.AddTool(s.mcp, cmd("list_threads", "List the threads of the current process (~); records of kind thread."), s.listThreads)
+	mcp.AddTool(s.mcp, cmd("get_stack", "A thread's call stack (kn; in a user dump ~N kn); records of kind frame."), s.getStack)
+	mcp.AddTool(s.mcp, cmd("analyze", "Run !analyze -v (with hang: !analyze -v -hang); records of kind analysis_field."), s.analyze)
+	mcp.AddTool(s.mcp, cmd("waitchain", "Follow a blocked thread's chain of waits to its end (!waitchain; all: every blocked thread, grouped); records of kind wait_chain."), s.waitchain)
+	return nil
 }
 
 func invalid(format string, args ...any) error {
