@@ -381,11 +381,14 @@ func TestMCPEndToEnd(t *testing.T) {
 
 	// A log under a root is written; one outside the roots is refused.
 	logFile := filepath.Join(logDir, "s.log")
-	c.tool("run_command", map[string]any{"session": user.Session, "command": ".logopen " + logFile}, nil)
+	c.tool("run_command", map[string]any{"session": user.Session, "command": ".logopen /j " + logFile}, nil)
 	c.tool("run_command", map[string]any{"session": user.Session, "command": "~0s; ~."}, nil)
 	c.tool("run_command", map[string]any{"session": user.Session, "command": ".logclose"}, nil)
 	if b, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(b), "~0s; ~.") || !strings.Contains(string(b), "Id: c08.c0c") {
 		t.Errorf("the log: %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(logDir, "s.jsonl")); err != nil || !strings.Contains(string(b), `"Id: c08.c0c`) && !strings.Contains(string(b), "c08.c0c") {
+		t.Errorf("the JSON Lines log: %q, %v", b, err)
 	}
 
 	// Cancellation: a command that would run a minute stops when its
@@ -400,7 +403,7 @@ func TestMCPEndToEnd(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the command after a cancelled one waited %v", d)
 	}
-	if !strings.Contains(after.Text, "Id: c08.c0c") {
+	if !strings.Contains(after.Text, "Id: c08.c0c") || after.Thread != 0 || after.Process != 0xc08 || after.System != 0 {
 		t.Errorf("after the cancellation: %q", after.Text)
 	}
 	select {
@@ -441,7 +444,8 @@ func TestMCPEndToEnd(t *testing.T) {
 	// Still serving: the sessions answer, and close.
 	var last CommandResult
 	c.tool("run_command", map[string]any{"session": user.Session, "command": "~20s; kc 1"}, &last)
-	if !strings.Contains(last.Text, "ntdll!NtDeviceIoControlFile") {
+	c.tool("run_command", map[string]any{"session": user.Session, "command": "kc 1"}, &last)
+	if !strings.Contains(last.Text, "ntdll!NtDeviceIoControlFile") || last.Thread != 20 || last.Prompt != "0:020> " {
 		t.Errorf("after the bad input: %q", last.Text)
 	}
 	c.tool("close_dump", map[string]any{"session": user.Session}, nil)

@@ -234,6 +234,13 @@ func (h *fencedHost) OpenLog(path string, appendMode bool) (string, error) {
 	return h.Session.OpenLog(path, appendMode)
 }
 
+func (h *fencedHost) OpenJSONLog(path string, appendMode bool) (string, error) {
+	if err := h.CheckFile("write", path); err != nil {
+		return "", err
+	}
+	return h.Session.OpenJSONLog(path, appendMode)
+}
+
 // Quit: `q` does not end an MCP session (close_dump does).
 func (h *fencedHost) Quit() {}
 
@@ -300,7 +307,10 @@ type WaitChainIn struct {
 type CommandResult struct {
 	Session  string            `json:"session"`
 	Command  string            `json:"command" jsonschema:"the command line as run"`
-	Prompt   string            `json:"prompt" jsonschema:"the prompt the command ran at (system, process and thread: 0:020> or 0: kd>)"`
+	Prompt   string            `json:"prompt" jsonschema:"the prompt the command ran at (0:020> or 0: kd>)"`
+	System   int               `json:"system" jsonschema:"the current system (dump) when the command started (||)"`
+	Process  uint32            `json:"process" jsonschema:"the current process id then"`
+	Thread   int               `json:"thread" jsonschema:"the current thread index then (~N cmd runs cmd on thread N)"`
 	Text     string            `json:"text" jsonschema:"this page's text"`
 	Records  []commands.Record `json:"records" jsonschema:"this page's records: {kind, value}; null when the command attaches none"`
 	Errors   []string          `json:"errors" jsonschema:"the command's error lines (first page only)"`
@@ -453,7 +463,7 @@ func (s *Server) run(ctx context.Context, id, line string) (*mcp.CallToolResult,
 	if err := ss.lock(ctx); err != nil {
 		return nil, CommandResult{}, err
 	}
-	prompt := ss.rs.Prompt()
+	prompt, where := ss.rs.Prompt(), ss.rs.Ctx().Where()
 	ss.host.refused = nil
 	c, err := ss.rs.RunCaptured(ctx, line)
 	refused := ss.host.refused
@@ -474,6 +484,7 @@ func (s *Server) run(ctx context.Context, id, line string) (*mcp.CallToolResult,
 		c.Warnings = append(c.Warnings, "q does not end an MCP session (close_dump does)")
 	}
 	p := &pending{res: CommandResult{Session: ss.id, Command: line, Prompt: prompt,
+		System: where.System, Process: where.Process, Thread: where.Thread,
 		TextBytes: len(c.Text), RecordCount: len(c.Records)}, text: c.Text, recs: c.Records}
 	first := s.page(p)
 	first.Errors, first.Warnings = c.Errors, c.Warnings

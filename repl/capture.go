@@ -41,7 +41,8 @@ func (s *Session) Start() {
 
 // RunCaptured runs one input line as one command and returns its output as
 // data; the prompt, the line and the output also go to Stdout and the open
-// log, as batch mode prints them. Cancelling ctx cancels the command and its
+// log, as batch mode prints them, and the JSON Lines log (.logopen /j) gets
+// the line's object. Cancelling ctx cancels the command and its
 // symbol downloads, as Ctrl-C does; the session goes on. `q` does not end
 // the session here (ErrQuit is returned).
 func (s *Session) RunCaptured(ctx context.Context, line string) (commands.Captured, error) {
@@ -67,9 +68,23 @@ func (s *Session) RunCaptured(ctx context.Context, line string) (commands.Captur
 	if t := strings.TrimSpace(line); !strings.HasPrefix(t, ".link") {
 		s.out.ResetLinks()
 	}
+	where := s.ctx.Where()
 	s.out.Emit(commands.KindPrompt, s.Prompt(), "")
 	fmt.Fprintf(s.out, "%s\n", line)
-	return s.ctx.Capture(line, true)
+	c, err := s.ctx.Capture(line, true)
+	if s.json.log != nil {
+		// The JSON Lines log (.logopen /j) gets the line as one object.
+		l := s.line(line, where, nil, c.Records)
+		l.Text = c.Text
+		if c.Errors != nil {
+			l.Errors = c.Errors
+		}
+		if c.Warnings != nil {
+			l.Warnings = c.Warnings
+		}
+		s.writeJSON(l, false)
+	}
+	return c, err
 }
 
 // Close ends a session that Start began: its log and every system's
