@@ -2,7 +2,6 @@ package repl
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -188,9 +187,6 @@ func (s *Session) executeJSON(line string) error {
 // encodeLine is l as one line of JSON (with its newline); <, > and & stay
 // as they are, for jq and eyes.
 func encodeLine(l JSONLine) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(l)
-	return b.Bytes(), err
+	size := len(l.Text) + 256 + 400*len(l.Records)
+	return appendLine(make([]byte, 0, size), &l)
 }
