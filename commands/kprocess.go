@@ -313,6 +313,11 @@ func (kc kctx) processBlock(p *nt.Process, flags uint64) {
 			for _, w := range kc.waitObjects(t) {
 				c.Printf("            %s\n", w)
 			}
+			if c.Recording() {
+				rec := kthreadRecord(t)
+				rec.WaitObjects = append(rec.WaitObjects, kc.waitObjects(t)...)
+				c.Record("kthread", *rec)
+			}
 		}
 		c.Println()
 	}
