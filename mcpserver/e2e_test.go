@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -35,9 +36,8 @@ func testPlugin(r *commands.Registry) error {
 	return r.Add("mcptest",
 		&commands.Command{Name: "panic", Syntax: "!mcptest.panic", Summary: "panic inside a command",
 			Run: func(c *commands.Ctx, inv *commands.Invocation) error {
-				var m map[string]int
-				m["x"]++ // a nil map: a runtime panic
-				return nil
+				var frames []int
+				return fmt.Errorf("unreachable %d", frames[len(inv.Args)+1]) // an index out of range: a runtime panic
 			}},
 		&commands.Command{Name: "slow", Syntax: "!mcptest.slow", Summary: "run for a minute",
 			Run: func(c *commands.Ctx, inv *commands.Invocation) error {
