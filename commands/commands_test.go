@@ -649,3 +649,17 @@ func TestSympathInAScript(t *testing.T) {
 		t.Errorf("script reported an error:\n%s", got)
 	}
 }
+
+// A display form typed in another case (Ds, DYB) is the same command, and a
+// bare d after it repeats it (FuzzExecute found `Ds` then `D+0` dividing by
+// zero).
+func TestDisplayFormsInAnyCase(t *testing.T) {
+	c, out := newCtx(t)
+	if got := run(t, c, out, "DYB 00000092`cf31fb38 L1"); !strings.Contains(got, "01100000") {
+		t.Errorf("DYB: %q", got)
+	}
+	run(t, c, out, "Ds poi(@$peb+20)+60")
+	if got := run(t, c, out, "D+0"); strings.Contains(got, "internal error") {
+		t.Errorf("D after Ds: %q", got)
+	}
+}

@@ -41,12 +41,15 @@ func moreKind(typed string) bool {
 
 func cmdDisplayMore(c *Ctx, inv *Invocation) error {
 	kind := inv.Typed
-	switch strings.ToLower(kind) {
-	case "df", "dyb", "dyd":
-		kind = strings.ToLower(kind)
-	}
-	if kind == "d" {
+	switch low := strings.ToLower(kind); {
+	case kind == "dD" || kind == "dS":
+	case low == "df" || low == "dyb" || low == "dyd" || low == "ds":
+		kind = low // only dD and dS differ from another command by case
+	case low == "d":
 		kind = c.lastKind
+	}
+	if !moreKind(kind) {
+		return fmt.Errorf("%s: not a display form", target.Sanitize(inv.Typed))
 	}
 	if kind == "ds" || kind == "dS" {
 		return c.displayStringStruct(inv, kind)

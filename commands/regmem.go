@@ -253,6 +253,9 @@ func cmdDisplay(c *Ctx, inv *Invocation) error {
 	}
 	ps := uint64(c.S.Target.Arch().PtrSize())
 	elem := map[string]uint64{"db": 1, "dw": 2, "dW": 2, "dd": 4, "dc": 4, "dq": 8, "dp": ps, "da": 1, "du": 2, "dps": ps, "dqs": 8, "dds": 4}[kind]
+	if elem == 0 { // a bare d after a kind it cannot repeat
+		kind, elem = "db", 1
+	}
 	r, err := c.parseRange(inv, elem)
 	if err != nil {
 		return err
