@@ -100,38 +100,9 @@ func threadLine(t *nt.Thread) string {
 // waitObjects are the objects a waiting thread waits on, from its wait
 // blocks (WaitBlockList, WaitBlockCount of them).
 func (kc kctx) waitObjects(t *nt.Thread) []string {
-	if t.State != 5 || t.WaitBlockList == 0 {
-		return nil
-	}
-	n := uint64(1)
-	if o, err := kc.k.At("_ETHREAD", t.Addr); err == nil {
-		if v, err := o.Uint("Tcb.WaitBlockCount"); err == nil && v > 0 && v <= 64 {
-			n = v
-		}
-	}
-	size := uint64(0x30)
-	if r, err := kc.k.Types.FindType("nt", "_KWAIT_BLOCK"); err == nil && r.TypeSize(r.Index()) > 0 {
-		size = r.TypeSize(r.Index())
-	}
 	var out []string
-	for i := range n {
-		wb, err := kc.k.At("_KWAIT_BLOCK", t.WaitBlockList+i*size)
-		if err != nil {
-			break
-		}
-		obj, err := wb.Ptr("Object")
-		if err != nil || obj == 0 {
-			break
-		}
-		name := "Unknown"
-		if h, err := kc.k.At("_DISPATCHER_HEADER", obj); err == nil {
-			if ty, err := h.Uint("Type"); err == nil {
-				if s, ok := objectTypes[ty&0x7f]; ok {
-					name = s
-				}
-			}
-		}
-		out = append(out, fmt.Sprintf("%s  %s", p16(obj), name))
+	for _, o := range kc.waitedObjects(t) {
+		out = append(out, fmt.Sprintf("%s  %s", p16(o.addr), o.typ))
 	}
 	return out
 }
