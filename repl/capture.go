@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/ntdbg/ntdbg/commands"
-	"github.com/ntdbg/ntdbg/engine"
-	"github.com/ntdbg/ntdbg/engine/target"
 )
 
 // Front ends that drive a session themselves (the MCP server) start it with
@@ -17,27 +15,7 @@ import (
 // Start prints the banner to the session's Stdout and opens the further
 // dumps (Options.More) as systems, as Run does before it reads commands.
 // The banner asks no symbol server.
-func (s *Session) Start() {
-	for _, w := range s.opts.Target.Warnings() {
-		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
-	}
-	fmt.Fprintf(s.out, "Loading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
-	s.command(func() {
-		if s.ctx.SymConfig != nil {
-			s.ctx.SymConfig.NoNetwork(func() { s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath) })
-		} else {
-			s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
-		}
-	})
-	for _, d := range s.opts.More {
-		if len(s.ctx.Systems()) == 1 {
-			s.ctx.AddSystem(s.ctx.S, s.ctx.SymConfig, s.opts.DumpPath)
-		}
-		fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n%s\n", target.Sanitize(d.Path), commands.DumpKindLine(d.Target))
-		s.ctx.AddSystem(engine.NewSession(d.Target), s.newSymbols(d.Target), d.Path)
-		fmt.Fprintf(s.out, "Opened '%s' as system %d (||%d s makes it current)\n", target.Sanitize(d.Path), len(s.ctx.Systems())-1, len(s.ctx.Systems())-1)
-	}
-}
+func (s *Session) Start() { s.loadDumps("") }
 
 // RunCaptured runs one input line as one command and returns its output as
 // data; the prompt, the line and the output also go to Stdout and the open

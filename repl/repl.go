@@ -169,29 +169,7 @@ func (s *Session) Run() int {
 	}
 	// cdb's first lines, with ntdbg's own name and version in them.
 	fmt.Fprintf(s.out, "\n%s\n", strings.Join(commands.VersionBanner(), "\n"))
-	fmt.Fprintf(s.out, "\n\nLoading Dump File [%s]\n", target.Sanitize(s.opts.DumpPath))
-	for _, w := range s.opts.Target.Warnings() {
-		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
-	}
-	// The banner names what it can without the network (module+offset,
-	// or what the cache and folders hold); downloads wait for a command.
-	s.command(func() {
-		if s.ctx.SymConfig != nil {
-			s.ctx.SymConfig.NoNetwork(func() { s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath) })
-		} else {
-			s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
-		}
-	})
-	// More dumps (several -z, -demo hang) become more systems; the first
-	// stays current, as WinDbg starts on it (|| lists them, ||N s switches).
-	for _, d := range s.opts.More {
-		if len(s.ctx.Systems()) == 1 {
-			s.ctx.AddSystem(s.ctx.S, s.ctx.SymConfig, s.opts.DumpPath)
-		}
-		fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n%s\n", target.Sanitize(d.Path), commands.DumpKindLine(d.Target))
-		s.ctx.AddSystem(engine.NewSession(d.Target), s.newSymbols(d.Target), d.Path)
-		fmt.Fprintf(s.out, "Opened '%s' as system %d (||%d s makes it current)\n", target.Sanitize(d.Path), len(s.ctx.Systems())-1, len(s.ctx.Systems())-1)
-	}
+	s.loadDumps("\n\n")
 	if s.opts.Commands != "" {
 		// As cdb echoes its -c argument.
 		s.out.Emit(commands.KindPrompt, s.Prompt(), "")
@@ -471,4 +449,32 @@ func colourKind(k commands.Kind, l string) string {
 // IsTerminal reports whether f is a terminal.
 func IsTerminal(f *os.File) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// loadDumps prints the dump's Loading line, its warnings and the banner,
+// then opens the further dumps as more systems (several -z, -demo hang):
+// the first stays current, as WinDbg starts on it. lead is what comes
+// before the Loading line.
+func (s *Session) loadDumps(lead string) {
+	fmt.Fprintf(s.out, "%sLoading Dump File [%s]\n", lead, target.Sanitize(s.opts.DumpPath))
+	for _, w := range s.opts.Target.Warnings() {
+		s.out.Emit(commands.KindWarning, fmt.Sprintf("WARNING: %s\n", target.Sanitize(w)), "")
+	}
+	// The banner names what it can without the network (module+offset,
+	// or what the cache and folders hold); downloads wait for a command.
+	s.command(func() {
+		if s.ctx.SymConfig != nil {
+			s.ctx.SymConfig.NoNetwork(func() { s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath) })
+		} else {
+			s.ctx.Banner(s.opts.SymbolPath, s.opts.ImagePath)
+		}
+	})
+	for _, d := range s.opts.More {
+		if len(s.ctx.Systems()) == 1 {
+			s.ctx.AddSystem(s.ctx.S, s.ctx.SymConfig, s.opts.DumpPath)
+		}
+		fmt.Fprintf(s.out, "\nLoading Dump File [%s]\n%s\n", target.Sanitize(d.Path), commands.DumpKindLine(d.Target))
+		s.ctx.AddSystem(engine.NewSession(d.Target), s.newSymbols(d.Target), d.Path)
+		fmt.Fprintf(s.out, "Opened '%s' as system %d (||%d s makes it current)\n", target.Sanitize(d.Path), len(s.ctx.Systems())-1, len(s.ctx.Systems())-1)
+	}
 }
