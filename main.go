@@ -103,14 +103,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(dumps) > 0 {
 		*dump = dumps[0]
 	}
-	symPath := *sym
-	if symPath == "" {
-		symPath = strings.Trim(os.Getenv("_NT_ALT_SYMBOL_PATH")+";"+os.Getenv("_NT_SYMBOL_PATH"), ";")
-	}
-	imgPath := *img
-	if imgPath == "" {
-		imgPath = os.Getenv("_NT_EXECUTABLE_IMAGE_PATH")
-	}
+	symPath, imgPath := symbols.PathsFromFlags(*sym, *img)
 	var tgt target.Target
 	var symBundle fs.FS
 	notice := ""

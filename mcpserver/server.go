@@ -26,6 +26,7 @@ import (
 
 	"github.com/ntdbg/ntdbg/commands"
 	"github.com/ntdbg/ntdbg/engine"
+	"github.com/ntdbg/ntdbg/engine/symbols"
 	"github.com/ntdbg/ntdbg/engine/target"
 	"github.com/ntdbg/ntdbg/extensions"
 	"github.com/ntdbg/ntdbg/repl"
@@ -74,14 +75,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, plugins []fu
 		fmt.Fprintf(stderr, "ntdbg mcp: unexpected argument %q\n", flags.Arg(0))
 		return 2
 	}
-	symPath := *sym
-	if symPath == "" {
-		symPath = strings.Trim(os.Getenv("_NT_ALT_SYMBOL_PATH")+";"+os.Getenv("_NT_SYMBOL_PATH"), ";")
-	}
-	imgPath := *img
-	if imgPath == "" {
-		imgPath = os.Getenv("_NT_EXECUTABLE_IMAGE_PATH")
-	}
+	symPath, imgPath := symbols.PathsFromFlags(*sym, *img)
 	s, err := New(Options{Roots: roots, SymbolPath: symPath, ImagePath: imgPath, Plugins: plugins,
 		Offline: os.Getenv("NTDBG_OFFLINE") == "1", PageSize: *page})
 	if err != nil {

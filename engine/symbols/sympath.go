@@ -132,3 +132,16 @@ func BaseName(p string) string {
 	}
 	return p
 }
+
+// PathsFromFlags are the symbol and image paths a front end uses: the
+// flags when given, else _NT_ALT_SYMBOL_PATH;_NT_SYMBOL_PATH and
+// _NT_EXECUTABLE_IMAGE_PATH, as the debuggers read them.
+func PathsFromFlags(sym, img string) (string, string) {
+	if sym == "" {
+		sym = strings.Trim(os.Getenv("_NT_ALT_SYMBOL_PATH")+";"+os.Getenv("_NT_SYMBOL_PATH"), ";")
+	}
+	if img == "" {
+		img = os.Getenv("_NT_EXECUTABLE_IMAGE_PATH")
+	}
+	return sym, img
+}
